@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+from __future__ import annotations
+
+import pytest
+
+from creneau.config import Settings, SettingsError, load_settings
+
+
+def test_settings_user_agent_names_creneau_and_contact() -> None:
+    settings = load_settings(operator_contact="ops@example.org")
+    ua = settings.resolved_user_agent()
+    assert ua.startswith("creneau/")
+    assert "ops@example.org" in ua
+
+
+def test_settings_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRENEAU_LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError, match="CRENEAU_LOG_LEVEL"):
+        load_settings()
+
+
+def test_settings_every_field_has_a_description() -> None:
+    missing = [name for name, f in Settings.model_fields.items() if not f.description]
+    assert missing == []
