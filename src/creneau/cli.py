@@ -68,4 +68,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m creneau.cli`: this file runs as `__main__`, while the commands raise `creneau.cli.CliError`;
+    # run the imported module's `main` so that it catches them.
+    from creneau.cli import main as cli_main
+
+    cli_main()

@@ -2,7 +2,7 @@
 """The running part of `creneau demo`: the service's loops, the captcha desk, the keyboard, the web app.
 
 `DemoSession.run()` starts the service (`Service.run`), watches the captcha desk for challenges waiting
-for a person, redraws the live view, serves the web app when this build has one, and stops everything
+for a person, redraws the live view, serves the web app (`web.server.WebServer`, as `creneau serve` does) and stops everything
 cleanly (service first, so in-flight checks and sends finish) on `stop`, after the duration, or when the
 caller's condition holds.
 
@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from rich.live import Live
 
@@ -32,6 +30,7 @@ from creneau.config import Settings
 from creneau.demo_view import DemoView, ViewLogHandler, captcha_preview
 from creneau.service import Service
 from creneau.sources.captcha import CaptchaDeskError, FileCaptchaDesk
+from creneau.web.server import WebServer
 
 log = logging.getLogger(__name__)
 _FRAME_S = 0.25
@@ -39,31 +38,12 @@ _FRAME_S = 0.25
 
 def bind_web(port: int, host: str = "127.0.0.1") -> socket.socket:
     """Take the web app's port now, so a busy port is one clear error before anything starts."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise fail(
-            f"cannot listen on {host}:{port} for the web app ({exc.strerror or exc}); "
-            "choose another --web-port or use --no-web"
-        ) from None
-    sock.setblocking(False)
-    return sock
+    from creneau.web.server import WebBindError, bind
 
-
-def web_app(settings: Settings, service: Service, catalog: Catalog) -> Any | None:
-    """The web app on the demo's store, or None when this build has none (`creneau.web.app.create_app`)."""
     try:
-        module = importlib.import_module("creneau.web.app")
-    except ImportError:
-        return None
-    create_app = getattr(module, "create_app", None)
-    if create_app is None:
-        return None
-    return create_app(settings, service.store, catalog, clock=service.clock)
+        return bind(host, port)
+    except WebBindError as exc:
+        raise fail(f"web app: {exc.strerror}; choose another --web-port or use --no-web") from None
 
 
 class _Keys:
@@ -110,21 +90,6 @@ class _Keys:
             self.single()
 
 
-class _QuietServer:
-    """uvicorn's server without its own signal handlers (the demo handles Ctrl-C)."""
-
-    @staticmethod
-    def build(app: Any) -> Any:
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Iterator[None]:
-                yield
-
-        return Server(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on"))
-
-
 class DemoSession:
     def __init__(
         self,
@@ -146,19 +111,17 @@ class DemoSession:
         self.live: Live | None = None
         self.keys: _Keys | None = None
         self._answering: asyncio.Task[None] | None = None
-        self._web: Any | None = None
+        self._web: WebServer | None = None
         view.image_of = self.desk.image_path
 
     async def run(self, duration_s: float | None) -> None:
         handler = ViewLogHandler(self.view)
         logging.getLogger("creneau").addHandler(handler)
+        await self._start_web()
         tasks = [
             asyncio.create_task(self.service.run(), name="creneau-demo-service"),
             asyncio.create_task(self._watch_desk(), name="creneau-demo-desk"),
         ]
-        web = self._web_server()
-        if web is not None:
-            tasks.append(asyncio.create_task(self._serve_web(web), name="creneau-demo-web"))
         self._explain_captchas()
         if not self.view.live:
             for line in self.view.header:
@@ -184,9 +147,7 @@ class DemoSession:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(tasks[0]), self.settings.shutdown_grace_s + 5)
         if self._web is not None:
-            self._web.should_exit = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(tasks[2]), 5)
+            await self._web.stop()
         for task in tasks:
             task.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -262,27 +223,19 @@ class DemoSession:
             self.view.on_captchas(await self.desk.pending(self.service.clock.now()))
             await asyncio.sleep(0.5)
 
-    def _web_server(self) -> Any | None:
-        """uvicorn serving the web app on the demo's socket (None: no socket, or no web app in this build)."""
+    async def _start_web(self) -> None:
+        """The web app on the demo's socket and store; the demo runs on without it if it cannot start."""
         if self.web_socket is None:
             self.view.header.append("web app: off (--no-web)")
-            return None
-        try:
-            app = web_app(self.settings, self.service, self.catalog)
-        except Exception as exc:  # the demo runs on without its web app, and says why
-            log.exception("the web app could not be built")
-            self.view.header.append(f"web app: could not start ({exc!r}); see demo.log")
-            return None
-        if app is None:
-            self.view.header.append("web app: not part of this build")
-            return None
-        host, port = self.web_socket.getsockname()[:2]
-        self.view.header.append(f"web app: http://{host}:{port}/")
-        self._web = _QuietServer.build(app)
-        return self._web
+            return
+        from creneau.web.app import create_app
 
-    async def _serve_web(self, server: Any) -> None:
+        host, port = self.web_socket.getsockname()[:2]
         try:
-            await server.serve(sockets=[self.web_socket])
-        except SystemExit:  # uvicorn exits when the app's start-up fails
-            self.view.note("the web app did not start (see the demo log)", "red")
+            app = create_app(self.settings, self.service.store, self.catalog, clock=self.service.clock)
+            self._web = await WebServer(app, host, port, sock=self.web_socket).__aenter__()
+        except Exception as exc:  # the demo runs on without its web app, and says why
+            log.exception("the web app could not start")
+            self.view.header.append(f"web app: could not start ({exc!r}); see demo.log")
+            return
+        self.view.header.append(f"web app: {self._web.url}/")

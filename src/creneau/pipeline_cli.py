@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""`creneau serve`, `creneau subscriber add|list|remove` and `creneau watch add|list|remove`.
+"""`creneau subscriber add|list|remove` and `creneau watch add|list|remove` (`creneau serve`: serve_cli.py).
 
 Subscribers and watches are checked completely before anything is written (addresses, chat ids, webhook
 URLs through the SSRF guard, targets, dates), then written in one transaction: a bad value ends as one
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -19,7 +18,6 @@ import typer
 
 from creneau.cli import fail
 from creneau.config import Settings, load_settings
-from creneau.logs import configure_logging
 from creneau.pipeline_admin import (
     ChannelInput,
     enrol,
@@ -29,7 +27,6 @@ from creneau.pipeline_admin import (
     validate_channels,
     watch_rows,
 )
-from creneau.service import ROLES, Role, Service
 from creneau.store import NotFound, Store
 
 T = TypeVar("T")
@@ -38,6 +35,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def register(app: typer.Typer) -> None:
+    from creneau.serve_cli import serve
+
     app.command("serve")(serve)
     subscriber = typer.Typer(help="People who get alerts, and the channels they get them on.", no_args_is_help=True)
     subscriber.command("add")(subscriber_add)
@@ -49,46 +48,6 @@ def register(app: typer.Typer) -> None:
     watch.command("list")(watch_list)
     watch.command("remove")(watch_remove)
     app.add_typer(watch, name="watch")
-
-
-# --- serve --------------------------------------------------------------------------------------------
-def serve(
-    role: Annotated[
-        str,
-        typer.Option("--role", help="all (one process), monitor, sender or bot (separate processes, PostgreSQL)."),
-    ] = "all",
-    once: Annotated[bool, typer.Option("--once", help="One monitoring round, send what is due, then exit.")] = False,
-) -> None:
-    """Check the watched targets and deliver the alerts, until Ctrl-C or SIGTERM."""
-    if role not in ROLES:
-        raise fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
-    settings = load_settings()
-    configure_logging(settings.log_level, json=settings.log_json)
-    asyncio.run(_serve(settings, role, once))
-
-
-async def _serve(settings: Settings, role: Role, once: bool) -> None:
-    loop = asyncio.get_running_loop()
-    main = asyncio.current_task()
-    service = Service(settings, role=role)
-
-    def on_signal() -> None:
-        if service.stopping and main is not None:
-            main.cancel()  # a second Ctrl-C: stop waiting for in-flight work
-        service.stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
-    from creneau.web.prometheus import serve_metrics
-
-    try:
-        async with service, serve_metrics(settings, service.store, service.clock):  # CRENEAU_METRICS_PORT
-            await service.run(once=once)
-    except asyncio.CancelledError:
-        typer.echo("creneau: stopped before in-flight work finished", err=True)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 # --- store access ---------------------------------------------------------------------------------------

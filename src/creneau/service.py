@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""`creneau serve`: the monitor and the sender wired to one store, in one process or in several.
+"""The pipeline behind `creneau serve`: the monitor and the sender wired to one store, in one process or in
+several (`serve_cli.py` adds the web app: role `all` serves it next to these, role `web` alone).
 
 - `role="all"` (default): both loops in one process; with the default SQLite store nothing else is needed.
 - `role="monitor"` / `role="sender"`: one loop per process, typically against PostgreSQL
