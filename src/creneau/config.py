@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     legacy_request_gap_s: float = Field(
         1.5,
         ge=0,
-        description="Legacy booking module: pause between two requests of one check (its sites answer 502 above ~1 req/s).",
+        description=(
+            "Legacy booking module: pause after each answer before the next request to the same host, redirects "
+            "and other checks included (its sites answer 502 above ~1 request/s over 10 s)."
+        ),
     )
 
     # --- routing to the simulator --------------------------------------------------------------

@@ -9,7 +9,7 @@ Everything runs on 127.0.0.1 and nothing reaches the real sites:
 - the service (monitor + sender, `creneau.service.Service`) on SQLite in `--data-dir` (default
   `./var/demo`, emptied at start), its HTTP client sending the official URLs to the simulator
   (`route_overrides`, as `CRENEAU_ROUTE_OVERRIDES` would);
-- the web app on `--web-port` when this build has one (`--no-web` to skip it).
+- the web app on `--web-port` (`--no-web` to skip it).
 
 The simulator's targets become watchable targets under their official URLs (the catalog's own record when
 it has one for that URL, so alerts carry the catalog's names). Three demo subscribers watch them on every
@@ -166,15 +166,14 @@ def demo_settings(
 
     The service measures leases with the scenario clock but sleeps and sends in real time: leases are
     lengthened by `speed` (a send must not outlive its lease) and the legacy request gap shortened by it
-    (the simulated sites see the same spacing in their own time).
+    (the simulated sites see the default spacing in their own time).
     """
+    legacy_gap_s = Settings.model_fields["legacy_request_gap_s"].default
     return load_settings(
         data_dir=data_dir,
         database_url=f"sqlite+aiosqlite:///{(data_dir / 'creneau.sqlite3').as_posix()}",
         route_overrides=sim_overrides,
-        # 2.5 s, not the default 1.5 s: each step of a legacy walk is a POST and its redirect, and the
-        # simulated sites (like the real ones) answer 502 above ~1 request/s over 10 s.
-        legacy_request_gap_s=2.5 / speed,
+        legacy_request_gap_s=legacy_gap_s / speed,
         poll_s=max(0.1, min(5.0, 5.0 / speed)),
         monitor_lease_s=300.0 * max(1.0, speed),
         sender_lease_s=120.0 * max(1.0, speed),

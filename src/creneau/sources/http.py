@@ -6,12 +6,18 @@ must not share a site session). A `Flow` is one walk through a site the way a br
 cookie jar, redirects followed by hand so every cookie along the way is kept, forms posted
 url-encoded. URLs stay the official ones everywhere; `route_overrides` only changes where the bytes are
 sent (the simulator), keeping the official Host header.
+
+A flow opened with `min_gap_s` waits that long after the previous answer from the same host before each
+request, redirects included, and across the walks of the whole process (`HostPacer`): sites that count
+requests per client IP (the legacy module answers 502 above ~1 request/s) see one paced stream.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -62,6 +68,31 @@ def decode_body(body: bytes, content_type: str) -> str:
     return body.decode("latin-1")
 
 
+class HostPacer:
+    """At least `gap_s` between the answer to one request to a host and the start of the next one.
+
+    Requests to one paced host go one at a time; hosts are independent. A gap of 0 does not pace.
+    """
+
+    def __init__(self) -> None:
+        self._free_at: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, host: str, gap_s: float) -> AsyncIterator[None]:
+        if gap_s <= 0:
+            yield
+            return
+        async with self._locks.setdefault(host, asyncio.Lock()):
+            wait = self._free_at.get(host, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._free_at[host] = time.monotonic() + gap_s
+
+
 class Http:
     """The process-wide HTTP client. Construct once, pass down, `await close()` at shutdown."""
 
@@ -80,6 +111,7 @@ class Http:
         self.route_overrides = dict(route_overrides or {})
         self._session = session
         self._own_session = session is None
+        self.pacer = HostPacer()
 
     @classmethod
     def from_settings(cls, settings: object) -> Http:
@@ -115,9 +147,10 @@ class Http:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def flow(self, cookies: aiohttp.CookieJar | None = None) -> Flow:
-        """Start a browser-like walk. Pass a kept jar to resume a site session (RDV Préfecture)."""
-        return Flow(self, cookies if cookies is not None else new_cookie_jar())
+    def flow(self, cookies: aiohttp.CookieJar | None = None, *, min_gap_s: float = 0.0) -> Flow:
+        """Start a browser-like walk. Pass a kept jar to resume a site session (RDV Préfecture); `min_gap_s`
+        paces every request of the walk, redirects included, with the other walks to the same host."""
+        return Flow(self, cookies if cookies is not None else new_cookie_jar(), min_gap_s=min_gap_s)
 
     def wire_url(self, url: str) -> tuple[str, str | None]:
         """Where to send a request for `url`, and the Host header to keep (None when unchanged)."""
@@ -143,6 +176,7 @@ class Flow:
 
     http: Http
     cookies: aiohttp.CookieJar
+    min_gap_s: float = 0.0
     requests: int = 0
     elapsed_s: float = 0.0
     last_page: Page | None = field(default=None)
@@ -198,6 +232,12 @@ class Flow:
         cookie_header = "; ".join(f"{k}={m.value}" for k, m in self.cookies.filter_cookies(URL(url)).items())
         if cookie_header:
             send_headers["Cookie"] = cookie_header
+        async with self.http.pacer.turn((urlsplit(url).hostname or "").lower(), self.min_gap_s):
+            return await self._exchange(method, url, wired, form, send_headers)
+
+    async def _exchange(
+        self, method: str, url: str, wired: str, form: Mapping[str, str] | None, send_headers: CIMultiDict[str]
+    ) -> Page:
         started = time.perf_counter()
         self.requests += 1
         try:

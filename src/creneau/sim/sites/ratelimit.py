@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,6 +53,7 @@ class RateGate:
         self.rules = rules
         self.rng = rng
         self._state: dict[tuple[str, str], _Counters] = {}
+        self.refused: Counter[EpisodeKind] = Counter()  # what the rules answered, for tests and benchmarks
 
     def check(self, system: str, host: str, ip: str, now: datetime) -> Decision | None:
         """Count this request and say which failure, if any, the site answers with."""
@@ -73,6 +74,8 @@ class RateGate:
             and self.rng.random() < self.rules.background_5xx_rate
         ):
             decision = Decision(EpisodeKind.BAD_GATEWAY, reason="background 5xx")
+        if decision is not None:
+            self.refused[decision.kind] += 1
         return decision
 
     def _legacy(self, s: _Counters, t: float) -> Decision | None:

@@ -3,7 +3,8 @@
 
 GET /0 (session cookie) → POST /0 (terms) → /1 planning list; then for each guichet POST /1 and follow to
 /2 (no slot; /1 on the Préfecture de Police) or /3 → /4, and read that guichet's AJAX week fragments.
-Requests are spaced by `legacy_request_gap_s`; the walk stops at the first refusal, overload or error
+Every request, redirects included, comes `legacy_request_gap_s` after the previous answer from the same
+host, across checks too (`Http.flow(min_gap_s=…)`): the sites answer 502 above ~1 request/s. The walk stops at the first refusal, overload or error
 page. The outcome is decided by `combine`: slots on positive evidence only, "no slots" only when every
 guichet was read and showed none. A page that a redirect brought from another host or form, a calendar
 of another guichet, or weeks read short of the calendar's end (the site shows a calendar only when the
@@ -12,7 +13,6 @@ guichet has free slots) never count as "no slots".
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -55,7 +55,8 @@ class GuichetResult:
 async def check(target: Target, deps: SourceDeps) -> Observation:
     started = time.perf_counter()
     settings = deps.settings or Settings.model_construct()
-    walk = _Walk(deps.http.flow(), booking_url(target.url), settings)
+    flow = deps.http.flow(min_gap_s=settings.legacy_request_gap_s)
+    walk = _Walk(flow, booking_url(target.url), settings)
     results = await walk.run(target.guichets)
     result, page = combine(results, walk.expected)
     if result.outcome is Outcome.NETWORK_ERROR:
@@ -92,8 +93,6 @@ class _Walk:
         self.flow = flow
         self.form = form
         self.weeks = settings.legacy_max_weeks
-        self.gap_s = settings.legacy_request_gap_s
-        self._last = 0.0
         self.expected: int | None = None
 
     async def run(self, known: Mapping[str, str]) -> list[GuichetResult]:
@@ -187,13 +186,7 @@ class _Walk:
     async def _send(
         self, method: str, url: str, form: Mapping[str, str] | None = None, *, hint: str | None = None
     ) -> tuple[Page, LegacyPage]:
-        wait = self._last + self.gap_s - time.monotonic()
-        if self._last and wait > 0:
-            await asyncio.sleep(wait)
-        try:
-            page = await self.flow.request(method, url, form=form)
-        finally:
-            self._last = time.monotonic()
+        page = await self.flow.request(method, url, form=form)
         content_type = page.headers.get("Content-Type", "")
         seen = read_page(
             page.body, url=page.url, status=page.status, content_type=content_type, truncated=page.truncated, hint=hint
