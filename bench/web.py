@@ -47,8 +47,10 @@ from sqlalchemy import insert, update
 from _harness import emit, percentile, person, progress, rounded
 from _webload import CpuMeter, load, summarise, write_checks
 from creneau.catalog.core import load_catalog
+from creneau.catalog.urls import RDVPREF_HOST
 from creneau.store import Store
 from creneau.store import models as m
+from creneau.target_ids import target_id
 from creneau.types import Outcome, System, Target
 
 GOAL_P95_MS = 50.0
@@ -76,9 +78,9 @@ async def seed(url: str, count: int, history: int) -> list[tuple[str, str]]:
     now = datetime.now(UTC)
     targets = [
         Target(
-            id=f"rdvpref-{10_000 + n}",
+            id=target_id(System.RDVPREF, RDVPREF_HOST, 10_000 + n),
             system=System.RDVPREF,
-            url=f"https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/{10_000 + n}/",
+            url=f"https://{RDVPREF_HOST}/rdvpref/reservation/demarche/{10_000 + n}/",
             office_id=offices[n % len(offices)].id,
             demarche_key=rng.choice(["sejour.first", "sejour.renewal", "sejour.other", "natz.declaration"]),
             demarche_id=10_000 + n,

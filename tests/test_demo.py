@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from creneau.catalog.core import load_catalog
+from creneau.catalog.urls import target_from_url
 from creneau.cli import main
 from creneau.demo import (
     DEFAULT_SCENARIO,
@@ -135,10 +136,10 @@ def test_watch_targets_use_the_catalog_record_when_it_has_the_official_url() -> 
     ids = {sim.id: target.id for target, sim in targets.values()}
     assert ids["essonne-sejour"] == "legacy-essonne-23014"
     assert ids["isere-naturalisation"] == "rdvpref-3762"
-    assert ids["ants-bordeaux"] == "demo-ants-bordeaux"  # the catalog has no ANTS search
-    bordeaux = next(t for t, sim in targets.values() if sim.id == "ants-bordeaux")
+    bordeaux = next(t for t, sim in targets.values() if sim.id == "ants-bordeaux")  # the catalog has no ANTS search
     assert bordeaux.system is System.ANTS
     assert bordeaux.url.startswith("https://api.rendezvouspasseport.ants.gouv.fr/api/SlotsFromPosition?")
+    assert ids["ants-bordeaux"] == target_from_url(bordeaux.url).id  # what `creneau target add URL` would name it
     assert len(targets) == len(world.targets)
 
 

@@ -118,23 +118,27 @@ def load_world(path: Path, now: datetime) -> World:
 
 
 def watch_targets(world: World, catalog: Catalog) -> dict[str, tuple[Target, SimTarget]]:
-    """Each simulated target as the `Target` creneau watches, under its official URL, by target id."""
-    from creneau.sources.ants.urls import search_url
+    """Each simulated target as the `Target` creneau watches, under its official URL and the id any other
+    part of creneau gives that page (`target_ids.target_id`), by target id. The catalog's own record wins
+    when it has one for that URL, so alerts carry the catalog's names."""
+    from creneau.sources.ants.urls import API_HOST, search_url
+    from creneau.target_ids import target_id
 
     by_url = {target.url: target for target in catalog.watch_targets()}
     found: dict[str, tuple[Target, SimTarget]] = {}
     for sim in world.targets.values():
+        label = sim.name or sim.id
         if sim.system is System.ANTS:
             criteria = AntsCriteria(sim.longitude, sim.latitude, radius_km=ANTS_RADIUS_KM)
-            url = search_url(criteria)
-            target = Target(f"demo-{sim.id}", System.ANTS, url, demarche_key=criteria.reason, ants=criteria,
-                            label=sim.name or sim.id)  # fmt: skip
+            tid = target_id(System.ANTS, API_HOST, None, criteria)
+            target = Target(tid, System.ANTS, search_url(criteria), demarche_key=criteria.reason, ants=criteria,
+                            label=label)  # fmt: skip
         else:
             guichets = {p.id: p.label for p in sim.plannings}
+            tid = target_id(sim.system, sim.host, sim.demarche_id)
             target = by_url.get(sim.url) or Target(
-                f"demo-{sim.id}", sim.system, sim.url, demarche_id=sim.demarche_id, guichets=guichets,
-                label=sim.name or sim.id,
-            )  # fmt: skip
+                tid, sim.system, sim.url, demarche_id=sim.demarche_id, guichets=guichets, label=label
+            )
         found[target.id] = (target, sim)
     return found
 

@@ -30,7 +30,7 @@ URL = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche
 COOKIE = StoredCookie("JSESSIONID", "VM-01~secret.VM", "www.rdv-prefecture.interieur.gouv.fr", "/rdvpref", True, True)
 
 
-def challenge(t0: datetime, ident: str = "0a1b2c3d", target: str = "rdvpref:3762", **kw: object) -> CaptchaChallenge:
+def challenge(t0: datetime, ident: str = "0a1b2c3d", target: str = "rdvpref-3762", **kw: object) -> CaptchaChallenge:
     fields: dict[str, object] = {
         "id": ident,
         "target_id": target,
@@ -73,7 +73,7 @@ async def test_desk_supersedes_older_challenge_when_new_one_filed_for_same_targe
     desk: FileCaptchaDesk, t0: datetime
 ) -> None:
     await desk.file(challenge(t0, "00000001"))
-    await desk.file(challenge(t0, "00000002", target="rdvpref:9999"))
+    await desk.file(challenge(t0, "00000002", target="rdvpref-9999"))
     await desk.file(challenge(t0 + timedelta(seconds=10), "00000003"))
     assert [c.id for c in await desk.pending(t0 + timedelta(seconds=20))] == ["00000002", "00000003"]
     old = await desk.get("00000001")
@@ -86,11 +86,11 @@ async def test_desk_gives_an_answer_once_when_taken(desk: FileCaptchaDesk, t0: d
     answered = await desk.answer("0a1b2c3d", " AB12C ", t0 + timedelta(seconds=40))
     assert answered.answer == "AB12C"
     assert await desk.pending(t0 + timedelta(seconds=41)) == []
-    taken = await desk.take_answer("rdvpref:3762", t0 + timedelta(seconds=60))
+    taken = await desk.take_answer("rdvpref-3762", t0 + timedelta(seconds=60))
     assert taken is not None
     assert taken.answer == "AB12C"
     assert taken.status is ChallengeStatus.SUBMITTED
-    assert await desk.take_answer("rdvpref:3762", t0 + timedelta(seconds=61)) is None
+    assert await desk.take_answer("rdvpref-3762", t0 + timedelta(seconds=61)) is None
     await desk.resolve("0a1b2c3d", ChallengeStatus.ACCEPTED, t0 + timedelta(seconds=62))
     final = await desk.get("0a1b2c3d")
     assert final is not None
@@ -100,7 +100,7 @@ async def test_desk_gives_an_answer_once_when_taken(desk: FileCaptchaDesk, t0: d
 async def test_desk_drops_an_answer_when_challenge_expired_before_use(desk: FileCaptchaDesk, t0: datetime) -> None:
     await desk.file(challenge(t0))
     await desk.answer("0a1b2c3d", "AB12C", t0 + timedelta(seconds=290))
-    assert await desk.take_answer("rdvpref:3762", t0 + timedelta(seconds=301)) is None
+    assert await desk.take_answer("rdvpref-3762", t0 + timedelta(seconds=301)) is None
     expired = await desk.get("0a1b2c3d")
     assert expired is not None
     assert expired.status is ChallengeStatus.EXPIRED
@@ -152,7 +152,7 @@ def test_captcha_list_prints_pending_challenges_when_json(filed: tuple[Path, Cap
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [c["id"] for c in data["pending"]] == [ch.id]
-    assert data["pending"][0]["target"] == "rdvpref:3762"
+    assert data["pending"][0]["target"] == "rdvpref-3762"
     assert 50 <= data["pending"][0]["age_s"] <= 120
 
 

@@ -155,7 +155,7 @@ def test_check_reads_every_guichet_when_url_is_a_legacy_form(
     assert (code, summary["outcome"]) == (0, "slots_available")
     assert [d["guichet_label"] for d in summary["slot_details"]] == ["Guichet B"]
     code, out, _ = run(capsys, "check", f"https://{SSD}/booking/create/9846/0")
-    assert out.startswith("slots_available legacy:www.seine-saint-denis.gouv.fr:9846")
+    assert out.startswith("slots_available legacy-seine-saint-denis-9846")
     assert "Guichet B" in out
 
 

@@ -3,17 +3,18 @@
 
 `target_from_url` prefers the source adapters (`creneau.sources.base.detect_system` and the adapter's own
 `target_from_url`) when they are installed, and falls back to the three URL shapes documented in
-docs/catalog.md otherwise. Either way the target id is the catalog's (`target_id`), so the same page always
-gets the same id. Raises `UrlError` with a one-line reason.
+docs/catalog.md otherwise. Either way the target id comes from `creneau.target_ids.target_id`, the one
+scheme every part of creneau uses, so the same page always gets the same id. Raises `UrlError` with a
+one-line reason.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 from creneau.catalog.official import is_official_url
+from creneau.target_ids import target_id
 from creneau.types import AntsCriteria, System, Target
 
 RDVPREF_HOST = "www.rdv-prefecture.interieur.gouv.fr"
@@ -24,17 +25,6 @@ _LEGACY_PATH = re.compile(r"^/booking/create/(\d{1,9})(?:/\d{1,2}(?:/\d+)?)?/?$"
 
 class UrlError(ValueError):
     """The URL is not an official booking page creneau can watch."""
-
-
-def target_id(system: System, host: str, demarche_id: int | None, ants: AntsCriteria | None = None) -> str:
-    """The catalog's stable id for a page: `rdvpref-16040`, `legacy-hauts-de-seine-13525`, `ants-48.85-2.35-20-cni`."""
-    if system is System.RDVPREF:
-        return f"rdvpref-{demarche_id}"
-    if system is System.LEGACY:
-        label = host.removeprefix("www.").removesuffix(".gouv.fr").replace(".", "-")
-        return f"legacy-{label}-{demarche_id}"
-    assert ants is not None
-    return f"ants-{ants.latitude:.4f}-{ants.longitude:.4f}-{ants.radius_km:g}-{ants.reason.lower()}"
 
 
 def canonical_url(system: System, host: str, demarche_id: int | None, url: str) -> str:
@@ -82,7 +72,7 @@ def target_from_url(url: str) -> Target:
         raise UrlError(str(exc)) from None
     if not is_official_url(found.url):
         raise UrlError(f"the adapter produced a non-official URL for {url}")
-    return replace(found, id=target_id(found.system, found.host, found.demarche_id, found.ants))
+    return found
 
 
 def _target(system: System, host: str, demarche_id: int, url: str) -> Target:

@@ -25,7 +25,7 @@ def test_target_from_url_keeps_every_criterion_when_url_is_valid() -> None:
     target = ADAPTER.target_from_url(url)
     assert target.system is System.ANTS
     assert target.ants == AntsCriteria(3.0586, 50.6292, 0.99, "PASSPORT", 2, 30, "Lille 59000")
-    assert target.id == "ants:50.62920,3.05860:0.99km:PASSPORT:2"
+    assert target.id == "ants-50.6292-3.0586-0.99-passport-2docs"
     # The target URL is the canonical search without dates (they move with every check).
     again = ADAPTER.target_from_url(target.url)
     assert (again.id, again.ants) == (target.id, replace(target.ants, days_ahead=60))

@@ -34,7 +34,8 @@ def test_target_from_url_points_at_step_0_when_booking_url(url: str, host: str, 
     target = ADAPTER.target_from_url(url)
     assert target.system is System.LEGACY
     assert target.url == f"https://{host}/booking/create/{form_id}/0"
-    assert (target.demarche_id, target.host, target.id) == (form_id, host, f"legacy:{host}:{form_id}")
+    label = host.removeprefix("www.").removesuffix(".gouv.fr").replace(".", "-")
+    assert (target.demarche_id, target.host, target.id) == (form_id, host, f"legacy-{label}-{form_id}")
 
 
 @pytest.mark.parametrize(

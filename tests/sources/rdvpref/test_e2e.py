@@ -107,7 +107,7 @@ async def test_check_files_a_captcha_then_sees_slots_when_a_human_answers(site: 
     assert "filed for a person" in first.evidence
     (challenge,) = await site.desk.pending(site.clock.now())
     assert challenge.image.startswith(b"\x89PNG")
-    assert challenge.target_id == "rdvpref:3762"
+    assert challenge.target_id == "rdvpref-3762"
 
     waiting = await site.check()  # nobody answered yet: polite, no request at all
     assert waiting.outcome is Outcome.HUMAN_CHECK_REQUIRED
@@ -153,7 +153,7 @@ async def test_check_reports_session_expired_and_files_a_captcha_when_the_site_f
     expired = await site.check()
     assert expired.outcome is Outcome.SESSION_EXPIRED
     assert "errorSessionInvalide" in expired.evidence
-    assert await site.deps.sessions.get("rdvpref:3762") is None  # type: ignore[union-attr]
+    assert await site.deps.sessions.get("rdvpref-3762") is None  # type: ignore[union-attr]
     assert len(await site.desk.pending(site.clock.now())) == 1
     assert (await site.check()).http_status is None  # waits for the person, politely
     await site.answer_as_a_human()
@@ -255,7 +255,7 @@ async def test_check_files_a_new_captcha_when_the_slot_page_sends_to_the_landing
     obs = await site.check()
     assert obs.outcome is Outcome.SESSION_EXPIRED
     assert "sent to 3762/" in obs.evidence
-    assert await site.deps.sessions.get("rdvpref:3762") is None  # type: ignore[union-attr]
+    assert await site.deps.sessions.get("rdvpref-3762") is None  # type: ignore[union-attr]
     assert len(await site.desk.pending(site.clock.now())) == 1  # a person can open a new session
 
 
@@ -270,7 +270,7 @@ async def test_check_files_a_new_captcha_when_the_slot_page_shows_a_captcha(fron
     obs = await site.check()
     assert obs.outcome is Outcome.SESSION_EXPIRED
     assert "site session ended (a captcha on creneau/)" in obs.evidence
-    assert await site.deps.sessions.get("rdvpref:3762") is None  # type: ignore[union-attr]
+    assert await site.deps.sessions.get("rdvpref-3762") is None  # type: ignore[union-attr]
     front.scripts.clear()
     await site.answer_as_a_human()
     assert (await site.check()).outcome is Outcome.SLOTS_AVAILABLE

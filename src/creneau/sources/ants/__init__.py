@@ -9,17 +9,11 @@ from __future__ import annotations
 
 from creneau.sources.ants import client
 from creneau.sources.ants.parse import parse as parse_answer
-from creneau.sources.ants.urls import criteria_from_url, search_url
+from creneau.sources.ants.urls import API_HOST, criteria_from_url, search_url
 from creneau.sources.base import SourceDeps
 from creneau.sources.errors import SourceError
-from creneau.types import AntsCriteria, Observation, ParseResult, System, Target
-
-
-def target_id(criteria: AntsCriteria) -> str:
-    return (
-        f"ants:{criteria.latitude:.5f},{criteria.longitude:.5f}:{criteria.radius_km:g}km:"
-        f"{criteria.reason}:{criteria.documents_number}"
-    )
+from creneau.target_ids import target_id
+from creneau.types import Observation, ParseResult, System, Target
 
 
 class AntsAdapter:
@@ -35,7 +29,7 @@ class AntsAdapter:
     def target_from_url(self, url: str) -> Target:
         criteria = criteria_from_url(url)
         return Target(
-            id=target_id(criteria),
+            id=target_id(System.ANTS, API_HOST, None, criteria),
             system=System.ANTS,
             url=search_url(criteria),
             demarche_key=criteria.reason,
@@ -54,4 +48,4 @@ class AntsAdapter:
 
 ADAPTER = AntsAdapter()
 
-__all__ = ["ADAPTER", "AntsAdapter", "target_id"]
+__all__ = ["ADAPTER", "AntsAdapter"]

@@ -12,6 +12,7 @@ from creneau.sources.errors import SourceError
 from creneau.sources.legacy import client
 from creneau.sources.legacy.parse import parse as parse_page
 from creneau.sources.legacy.urls import BookingUrl, booking_url
+from creneau.target_ids import target_id
 from creneau.types import Observation, ParseResult, System, Target
 
 
@@ -28,7 +29,7 @@ class LegacyAdapter:
     def target_from_url(self, url: str) -> Target:
         where = booking_url(url)
         return Target(
-            id=f"legacy:{where.host}:{where.form_id}",
+            id=target_id(System.LEGACY, where.host, where.form_id),
             system=System.LEGACY,
             url=where.start,
             demarche_id=where.form_id,

@@ -14,6 +14,7 @@ from creneau.sources.base import SourceDeps
 from creneau.sources.errors import ErrorKind, SourceError
 from creneau.sources.rdvpref import client
 from creneau.sources.rdvpref.parse import parse as parse_page
+from creneau.target_ids import target_id
 from creneau.types import Observation, System, Target
 
 HOST = "www.rdv-prefecture.interieur.gouv.fr"
@@ -46,7 +47,7 @@ class RdvPrefAdapter:
             )
         demarche_id = int(match.group(1))
         return Target(
-            id=f"rdvpref:{demarche_id}",
+            id=target_id(System.RDVPREF, HOST, demarche_id),
             system=System.RDVPREF,
             url=f"https://{HOST}/rdvpref/reservation/demarche/{demarche_id}/",
             demarche_id=demarche_id,
