@@ -12,7 +12,7 @@ import pytest
 from creneau.store import WatchStatus
 from creneau.store.watchers import QuietHours, WatcherRepo
 
-from .kit import WebKit
+from .kit import BASE, WebKit, csrf_of
 from .people import GUICHET_TARGET, TARGET, People, form, three_people, watch
 
 
@@ -28,10 +28,20 @@ async def test_find_offers_to_watch_each_booking_page_when_the_office_is_found(k
     assert f'href="/watches/new?target={TARGET}"' in page.text
 
 
-async def test_new_watch_form_sends_to_sign_in_when_signed_out(kit: WebKit) -> None:
+async def test_new_watch_form_sends_to_sign_in_and_back_with_its_target_when_signed_out(kit: WebKit) -> None:
     response = await kit.client.get(f"/watches/new?target={TARGET}")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?next=/watches/new")
+    assert response.headers["location"] == f"/login?next=/watches/new%3Ftarget%3D{TARGET}"
+    login = await kit.client.get(response.headers["location"])
+    assert f'name="next" value="/watches/new?target={TARGET}"' in login.text
+
+    await kit.post("/login", {"email": "newcomer@example.org", "next": f"/watches/new?target={TARGET}"})
+    (mail,) = await kit.sink.messages.wait_for(1)
+    link = next(word for word in mail.message.get_body(("plain",)).get_content().split() if "token=" in word)
+    page = await kit.client.get(link.replace(BASE, ""))
+    done = await kit.client.post("/auth/magic", data={"csrf_token": csrf_of(page.text), "token": link.split("=")[-1]})
+    assert done.headers["location"] == f"/watches/new?target={TARGET}"
+    assert (await kit.client.get(done.headers["location"])).status_code == 200
 
 
 async def test_new_watch_form_lists_the_counters_when_the_page_has_some(kit: WebKit, people: People) -> None:

@@ -84,8 +84,15 @@ class SignInRequired(Exception):
 
 async def require_user(request: Request, user: Annotated[SessionUser | None, Depends(load_user)]) -> SessionUser:
     if user is None:
-        raise SignInRequired(request.url.path)
+        raise SignInRequired(return_path(request))
     return user
+
+
+def return_path(request: Request) -> str:
+    """Where to come back after signing in: the page with its query (`/watches/new?target=…` must keep its
+    target); a form POST comes back to its page without the query."""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query and request.method in ("GET", "HEAD") else request.url.path
 
 
 async def require_admin(user: Annotated[SessionUser, Depends(require_user)]) -> SessionUser:
