@@ -9,3 +9,7 @@
 - `runner`: `BotRunner`, long polling plus the relay loop (`creneau serve --role bot`);
 - `texts/`: every sentence, in French and English. See docs/bot.md.
 """
+
+from creneau.notify.channels.telegram import lean
+
+lean.install()  # before any bot module imports aiogram: its models are built when first used

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from creneau.notify.base import ChannelSpec, Limits, Transport
+from creneau.notify.channels.telegram import lean
 from creneau.notify.channels.telegram.config import TelegramConfig
 from creneau.notify.ratelimit import Rate
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 LIMITS = Limits(title_max=256, body_max=4096, global_rate=Rate(30, burst=10), destination_rate=Rate(1, burst=1))
 GROUP_RATE = Rate.per_minute(20, burst=3)
+
+lean.install()  # aiogram, imported later by the transport, then builds only the models it uses
 
 
 def rate_for(config: TelegramConfig) -> Rate:
