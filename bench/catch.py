@@ -32,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from _catch_misses import Check, by_class, ceiling, continuous, diagnose, report
 from creneau.detector import DetectorState, detect
 from creneau.monitor.policy import Policy, PolicySettings
 from creneau.monitor.politeness import DEFAULT_HOST_RULES, HostRules
@@ -170,10 +171,20 @@ def _caught(run: Run, truth: dict[str, Truth], tid: str, t: datetime, visible: l
 
 
 def simulate(
-    world: World, truth: dict[str, Truth], policy: Policy | None, start: datetime, m0: datetime, m1: datetime, seed: int
+    world: World,
+    truth: dict[str, Truth],
+    policy: Policy | None,
+    start: datetime,
+    m0: datetime,
+    m1: datetime,
+    seed: int,
+    log: dict[str, list[Check]] | None = None,
 ) -> Run:
-    """Run `policy` (None: the baseline) from `start`; count requests in [m0, m1) and catches until m1 + 1 h."""
+    """Run `policy` (None: the baseline) from `start`; count requests in [m0, m1) and catches until m1 + 1 h.
+    `log` receives every check from one hour before `m0` (target → checks, in time order)."""
     run, checker = Run(), Checker(world, seed)
+    log_from = m0 - timedelta(hours=1)
+    reason = "baseline"
     end = m1 + timedelta(hours=1)
     states = {tid: DetectorState() for tid in world.targets}
     heap: list[tuple[datetime, int, str]] = []  # (when, priority: dense checks first, target)
@@ -204,8 +215,10 @@ def simulate(
                 policy.plans[tid].next_at = wait
                 heapq.heappush(heap, (wait, policy.plans[tid].next_reason.priority, tid))
                 continue
-            policy.begin(tid, t)
+            reason = policy.begin(tid, t).value
         obs, visible = checker.observe(tid, t)
+        if log is not None and t >= log_from:
+            log.setdefault(tid, []).append(Check(t, reason, obs.outcome.is_conclusive))
         detection = detect(states[tid], obs)
         states[tid] = detection.state
         if m0 <= t < m1:
@@ -281,6 +294,22 @@ def score(run: Run, truth: dict[str, Truth], targets: int, days: float) -> dict[
     }
 
 
+CEILING_FIGURES = (
+    "catch_rate_announced",
+    "delay_announced_p50_s",
+    "delay_announced_p95_s",
+    "catch_rate_unannounced",
+    "delay_unannounced_p95_s",
+    "catch_rate",
+    "requests_per_target_day",
+)
+
+
+def _ratio(rate: float | int | None, baseline: dict[str, float | int | None]) -> float | None:
+    base = baseline["catch_rate_unannounced"]
+    return round(rate / base, 3) if rate is not None and base else None
+
+
 def host_rules(world: World) -> dict[str, HostRules]:
     """Per-host limits for the run: each system's defaults, raised to 1.5× what the baseline itself asks of a
     host (the national sites serve every target from one host; the baseline ignores politeness)."""
@@ -307,6 +336,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 targets, 7 days of history + 1 measured day")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ceiling-step", type=float, default=5.0, help="the ceiling watcher's interval (s)")
     args = parser.parse_args()
     targets, history, measured = (100, 7, 1) if args.quick else (300, 28, 7)
     began = time.monotonic()
@@ -321,11 +351,30 @@ def main() -> None:
     print(f"baseline done ({time.monotonic() - began:.1f} s)", file=sys.stderr)
     rules = host_rules(world)
     policy = Policy(PolicySettings(host_overrides=rules), rng=random.Random(args.seed))
-    ours = simulate(world, truth, policy, start, m0, m1, args.seed)
+    log: dict[str, list[Check]] = {}
+    ours = simulate(world, truth, policy, start, m0, m1, args.seed, log)
     print(f"policy done ({time.monotonic() - began:.1f} s)", file=sys.stderr)
+    oracle = Run(caught=ceiling(world, truth, m0, m1, args.ceiling_step, args.seed, EPISODE_OUTCOME.keys()))
+    oracle.requests = round(targets * measured * 86400 / args.ceiling_step)
+    print(report(diagnose(truth, ours, log, oracle.caught)), file=sys.stderr)
+    runs = {"policy": ours.caught, "baseline": base.caught, "ceiling": oracle.caught}
+    print(by_class(world, truth, runs), file=sys.stderr)
 
     figures = score(ours, truth, targets, measured)
-    figures.update({f"baseline_{k}": v for k, v in score(base, truth, targets, measured).items()})
+    baseline = score(base, truth, targets, measured)
+    figures.update({f"baseline_{k}": v for k, v in baseline.items()})
+    top = score(oracle, truth, targets, measured)
+    figures.update({f"ceiling_{k}": top[k] for k in CEILING_FIGURES})
+    perfect = score(Run(caught=continuous(truth, m1)), truth, targets, measured)
+    figures.update({f"ceiling_continuous_{k}": perfect[k] for k in CEILING_FIGURES[:5]})
+    figures.update(
+        {
+            "ceiling_check_every_s": args.ceiling_step,
+            "unannounced_vs_baseline": _ratio(figures["catch_rate_unannounced"], baseline),
+            "ceiling_unannounced_vs_baseline": _ratio(top["catch_rate_unannounced"], baseline),
+            "ceiling_continuous_unannounced_vs_baseline": _ratio(perfect["catch_rate_unannounced"], baseline),
+        }
+    )
     labels: dict[str, int] = defaultdict(int)
     for plan in policy.plans.values():
         labels[plan.summary.label if plan.summary else "?"] += 1
