@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ SIGN_IN_SUBJECT = {"fr": "Votre lien de connexion", "en": "Your creneau sign-in 
 TIMEOUT_MS = 15_000  # a page or an element, under the load of a shared 2-core machine
 WAIT_S = 20.0  # the pipeline: a check, a delivery
 _LINK = re.compile(r"https?://\S+")
+_ERROR_STATUS = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d ")
 
 
 def skip_without_chromium() -> None:
@@ -60,6 +61,13 @@ class Stack:
     fakes: FakeProviders
     service: Service
     loops: asyncio.Task[None]
+    browser_errors: list[str] = field(default_factory=list)
+
+    def console(self, kind: str, text: str) -> None:
+        """Keep the browser's errors (a refused inline script, a failed script…); answers with an error
+        status that a test asks for are not errors of the page."""
+        if kind in ("error", "pageerror") and not _ERROR_STATUS.match(text):
+            self.browser_errors.append(f"{kind}: {text}")
 
     @property
     def store(self) -> Store:
@@ -188,7 +196,9 @@ async def running_stack(tmp_path: Path, world: World, catalog: Catalog, **overri
         await closing.enter_async_context(WebServer(app, sock=sock))
         loops = asyncio.create_task(service.run(), name="browser-test-service")
         try:
-            yield Stack(url, clock, world, sim, fakes, service, loops)
+            stack = Stack(url, clock, world, sim, fakes, service, loops)
+            yield stack
+            assert stack.browser_errors == [], "the browser reported errors (CSP, scripts)"
         finally:
             service.stop()
             await loops
@@ -211,7 +221,10 @@ async def new_page(browser: Browser, stack: Stack, *, locale: str = "fr-FR", **o
         base_url=stack.url, locale=locale, timezone_id="Europe/Paris", service_workers="block", **options
     )
     context.set_default_timeout(TIMEOUT_MS)
-    return await context.new_page()
+    page = await context.new_page()
+    page.on("console", lambda message: stack.console(message.type, message.text))
+    page.on("pageerror", lambda error: stack.console("pageerror", str(error)))
+    return page
 
 
 async def ask_for_link(page: Page, email: str, t: Texts) -> None:
