@@ -168,8 +168,11 @@ def links_in(mail: ReceivedMail) -> list[str]:
 
 
 @asynccontextmanager
-async def running_stack(tmp_path: Path, world: World, catalog: Catalog, **overrides: Any) -> AsyncIterator[Stack]:
-    """The simulator (with its test hooks), the fakes, the service's loops and the web app, on SQLite."""
+async def running_stack(
+    tmp_path: Path, world: World, catalog: Catalog, *, database_url: str = "", **overrides: Any
+) -> AsyncIterator[Stack]:
+    """The simulator (with its test hooks), the fakes, the service's loops and the web app, on SQLite in
+    `tmp_path` unless `database_url` names another (empty, migrated or not) database."""
     clock = ManualClock(T0)
     sock = bind("127.0.0.1", 0)  # bound first: the sign-in links carry the web app's address
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -178,7 +181,7 @@ async def running_stack(tmp_path: Path, world: World, catalog: Catalog, **overri
         sim = await closing.enter_async_context(SimServer(world, clock, test_hooks=True))
         fakes = await closing.enter_async_context(FakeProviders())
         settings = load_settings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'creneau.sqlite3'}",
+            database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'creneau.sqlite3'}",
             data_dir=tmp_path / "data",
             route_overrides=sim.route_overrides,
             legacy_request_gap_s=0.0,

@@ -23,14 +23,18 @@ ALERT_SUBJECT = {"fr": "Créneau disponible : ", "en": "Slot available: "}
 
 
 @pytest.mark.parametrize(
-    "lang",
-    [pytest.param("fr", id="french-by-accept-language"), pytest.param("en", id="english-by-the-language-switch")],
+    ("lang", "backend"),
+    [
+        pytest.param("fr", "sqlite", id="french-by-accept-language"),
+        pytest.param("en", "sqlite", id="english-by-the-language-switch"),
+        pytest.param("fr", "postgresql", id="french-on-postgresql", marks=pytest.mark.postgres),
+    ],
 )
 async def test_newcomer_signs_up_watches_and_books_from_the_alert(
-    browser: Browser, tmp_path: Path, catalog: Catalog, lang: str
+    browser: Browser, tmp_path: Path, catalog: Catalog, database_url: str, lang: str, backend: str
 ) -> None:
     t, email = Texts(lang), "amina@example.org"
-    async with running_stack(tmp_path, sim_world(), catalog) as stack:
+    async with running_stack(tmp_path, sim_world(), catalog, database_url=database_url) as stack:
         page = await new_page(browser, stack, locale="fr-FR")
         await page.goto("/")
         if lang == "en":
