@@ -11,6 +11,7 @@ notices, reminders) covered by one check, and a change of quiet hours applies to
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 
@@ -29,12 +30,15 @@ class QuietGate:
         self._every_s = every_s
         self._next = float("-inf")
         self._windows: dict[int, QuietHours] = {}
+        self._refreshing = asyncio.Lock()
 
     async def hold_until(self, subscriber_id: int, kind: MessageKind, now: datetime) -> datetime | None:
         """None: send now. Otherwise the instant the delivery may go out (the end of the quiet window)."""
         if self._clock() >= self._next:
-            self._windows = await self._repo.quiet_hours()
-            self._next = self._clock() + self._every_s
+            async with self._refreshing:  # one read for all the workers that ask at the same moment
+                if self._clock() >= self._next:
+                    self._windows = await self._repo.quiet_hours()
+                    self._next = self._clock() + self._every_s
         window = self._windows.get(subscriber_id)
         if window is None:
             return None

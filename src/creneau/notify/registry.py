@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from creneau.notify.base import ChannelSpec, ConfigError, DestinationConfig, Transport
+from creneau.notify.render import precompile
 
 if TYPE_CHECKING:
     import aiohttp
@@ -44,6 +46,12 @@ def channel_spec(kind: str) -> ChannelSpec:
     return spec
 
 
+def templates_of(kind: str) -> Path:
+    """The channel's `templates/` folder (beside its `__init__.py`)."""
+    origin = importlib.import_module(CHANNEL_MODULES[kind]).__file__
+    return Path(origin or ".").resolve().parent / "templates"
+
+
 def parse_destination(kind: str, data: Mapping[str, Any]) -> DestinationConfig:
     """Validate a destination of `kind` (CLI input or a stored row); raises `ConfigError` with one line."""
     return channel_spec(kind).parse_config(data)
@@ -68,6 +76,7 @@ class Transports:
             async with self._lock:
                 if kind not in self._open:
                     self._open[kind] = await channel_spec(kind).open(self._settings, self._session)
+                    precompile(templates_of(kind))
         return self._open[kind]
 
     async def close(self) -> None:

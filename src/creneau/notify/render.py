@@ -47,10 +47,23 @@ def environment(folder: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # packaged files: no stat() of the template at every render
     )
     env.globals.update(instant=format_instant, day=format_day)
     env.filters["md"] = escape_markdown
     return env
+
+
+def precompile(folder: Path) -> None:
+    """Compile a channel's templates, its phrase books and the shared ones now, so that the first alert
+    after start-up does not pay for it (about half a second of CPU on the first render)."""
+    env = environment(folder)
+    for name in sorted({path.name for path in (*folder.glob("*.j2"), *SHARED.glob("*.j2"))}):
+        env.get_template(name)
+    for locale in LOCALES:
+        Phrases(env, f"phrases/{locale}.j2")
+        if _exists(folder / f"{locale}.j2"):
+            Phrases(env, f"{locale}.j2")
 
 
 @functools.cache

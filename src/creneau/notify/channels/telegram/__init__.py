@@ -30,8 +30,9 @@ def rate_for(config: TelegramConfig) -> Rate:
 
 
 async def open_transport(settings: Settings, session: aiohttp.ClientSession) -> Transport:
-    from creneau.notify.channels.telegram.transport import TelegramTransport, make_bot
+    from creneau.notify.channels.telegram.transport import TelegramTransport, build_models, make_bot
 
+    build_models()
     return TelegramTransport(make_bot(settings, session))
 
 

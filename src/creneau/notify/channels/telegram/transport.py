@@ -8,6 +8,7 @@ a 429 is raised as `TransientError(retry_after_s=…)` for it to honour.
 
 from __future__ import annotations
 
+import functools
 import re
 from html import unescape
 from pathlib import Path
@@ -17,7 +18,9 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.methods import SendMessage
+from aiogram.methods.base import Response
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from aiogram.utils.token import TokenValidationError
 
 from creneau.config import Settings
@@ -25,7 +28,7 @@ from creneau.notify.base import ConfigError, Locale, Receipt
 from creneau.notify.channels.telegram import LIMITS
 from creneau.notify.channels.telegram.config import TelegramConfig
 from creneau.notify.channels.telegram.errors import classify
-from creneau.notify.message import Message
+from creneau.notify.message import Message as Notice
 from creneau.notify.render import channel_phrase, render_fitted
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -63,6 +66,37 @@ def make_bot(settings: Settings, http: aiohttp.ClientSession) -> Bot:
         raise ConfigError("CRENEAU_TELEGRAM_BOT_TOKEN: not a Telegram bot token (expected 123456:ABC…)") from None
 
 
+@functools.cache
+def button_label(locale: Locale) -> str:
+    return channel_phrase(TEMPLATES, locale, "button")
+
+
+_BUILT: list[type] = []
+
+
+def build_models() -> None:
+    """Build now the aiogram models one send validates and serialises (aiogram is imported lean and
+    builds them on first use: see `lean.py`), so the first alert does not wait for them.
+
+    `Message` is built on its own first, so that every model embedding it reuses its schema; the
+    `Response[Message]` aiogram parses each answer with is kept, because pydantic caches generic
+    parametrisations weakly and would otherwise build it again after each garbage collection."""
+    chat = {"id": 0, "type": "private"}
+    Message.model_validate({"message_id": 0, "date": 0, "chat": chat, "text": "-"})
+    button = InlineKeyboardButton(text="-", url="https://www.service-public.gouv.fr/")
+    request = SendMessage(
+        chat_id=0,
+        text="-",
+        parse_mode="HTML",
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+    )
+    request.model_dump(exclude_none=True)
+    response = Response[Message]
+    response.model_validate({"ok": True, "result": {"message_id": 0, "date": 0, "chat": chat, "text": "-"}})
+    _BUILT.append(response)
+
+
 class TelegramTransport:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -70,18 +104,18 @@ class TelegramTransport:
     def __repr__(self) -> str:
         return f"TelegramTransport(bot_id={self._bot.id})"
 
-    def render(self, message: Message, config: TelegramConfig, *, locale: Locale) -> str:
+    def render(self, message: Notice, config: TelegramConfig, *, locale: Locale) -> str:
         return render_fitted(
             TEMPLATES, "body.html.j2", message, locale, max_chars=LIMITS.body_max, max_slots=MAX_SLOTS,
             measure=visible_length, public=config.kind == "channel",
         )  # fmt: skip
 
-    async def send(self, message: Message, config: TelegramConfig, *, locale: Locale) -> Receipt:
+    async def send(self, message: Notice, config: TelegramConfig, *, locale: Locale) -> Receipt:
         """Send one message; raises `TransientError` (429 with `retry_after_s`, 5xx, network) or
         `PermanentError` (see `errors.PERMANENT`)."""
         buttons = None
         if message.link:
-            label = channel_phrase(TEMPLATES, locale, "button")
+            label = button_label(locale)
             buttons = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=label, url=message.link)]])
         try:
             sent = await self._bot.send_message(
