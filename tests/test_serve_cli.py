@@ -118,3 +118,14 @@ def test_serve_refuses_in_one_line_when_options_conflict(
     (line,) = err.splitlines()
     assert line.startswith("creneau: error: ")
     assert message in line
+
+
+async def test_serve_web_ends_with_one_error_line_when_the_app_cannot_start(tmp_path: Path) -> None:
+    env = instance_env(tmp_path) | {"CRENEAU_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "creneau.cli", "serve", "--role", "web", "--port", str(free_port()), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), START_S)
+    assert process.returncode == 2
+    assert err.decode().splitlines()[-1] == "creneau: error: the web app did not start (its error is in the log above)"

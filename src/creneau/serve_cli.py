@@ -114,6 +114,8 @@ async def _serve(settings: Settings, role: str, once: bool, sock: socket.socket 
             if sock is not None:
                 await _start_web(stack, settings, sock, service, catalog)
             if service is not None:
+                if stopped.is_set():
+                    service.stop()  # the signal came during start-up, before the loops existed
                 await service.run(once=once)
             else:
                 await stopped.wait()
@@ -135,5 +137,8 @@ async def _start_web(
         app = create_app(settings, catalog=catalog)
     else:
         app = create_app(settings, service.store, catalog, clock=service.clock)
-    server = await stack.enter_async_context(WebServer(app, settings.web_host, settings.web_port, sock=sock))
+    try:
+        server = await stack.enter_async_context(WebServer(app, settings.web_host, settings.web_port, sock=sock))
+    except RuntimeError:  # the app's start-up failed; uvicorn logged why
+        raise fail("the web app did not start (its error is in the log above)") from None
     typer.echo(f"creneau: web app on {server.url} (Ctrl-C to stop)")

@@ -93,13 +93,20 @@ class WebServer:
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
         self._server = _EmbeddedServer(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="creneau-web")
+        self._task = asyncio.create_task(self._serve(self._server, self._sock), name="creneau-web")
         while not self._server.started:
             if self._task.done():
                 await self._task  # raises what stopped it
                 raise RuntimeError("the web server stopped during start-up")
             await asyncio.sleep(0.01)
         return self
+
+    @staticmethod
+    async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit:  # uvicorn exits the process when the app's start-up fails; only stop serving
+            raise RuntimeError("the web app's start-up failed") from None
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
