@@ -9,6 +9,7 @@ Waits are on conditions: Playwright's `expect` for pages, `wait_until` (polling)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 from tests.pipeline_kit import T0, wait_until
 
@@ -61,6 +63,7 @@ class Stack:
     fakes: FakeProviders
     service: Service
     loops: asyncio.Task[None]
+    app: FastAPI
     browser_errors: list[str] = field(default_factory=list)
 
     def console(self, kind: str, text: str) -> None:
@@ -74,14 +77,16 @@ class Stack:
         assert self.service.store is not None
         return self.service.store
 
-    async def wait(self, condition: Callable[[], Awaitable[bool]], what: Callable[[], str]) -> None:
-        """Poll `condition` until it holds; fail with `what()` after `WAIT_S`, at once if the service stopped."""
+    async def wait(self, condition: Callable[[], bool | Awaitable[bool]], what: Callable[[], str]) -> None:
+        """Poll `condition` (sync or async) until it holds; fail with `what()` after `WAIT_S`, and at once if
+        the service stopped."""
 
         async def ready() -> bool:
             if self.loops.done():
                 self.loops.result()  # raises what stopped the monitor or the sender
                 pytest.fail("the service's loops stopped")
-            return await condition()
+            result = condition()
+            return await result if inspect.isawaitable(result) else result
 
         try:
             await wait_until(ready, timeout_s=WAIT_S)
@@ -199,7 +204,7 @@ async def running_stack(
         await closing.enter_async_context(WebServer(app, sock=sock))
         loops = asyncio.create_task(service.run(), name="browser-test-service")
         try:
-            stack = Stack(url, clock, world, sim, fakes, service, loops)
+            stack = Stack(url, clock, world, sim, fakes, service, loops, app)
             yield stack
             assert stack.browser_errors == [], "the browser reported errors (CSP, scripts)"
         finally:
