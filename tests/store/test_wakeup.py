@@ -46,8 +46,17 @@ async def test_enqueue_wakes_a_waiting_sender_when_transaction_commits(store: St
 async def test_wait_returns_at_once_when_wake_up_came_before_it(store: Store) -> None:
     with await store.subscribe(TARGETS) as sub:
         await store.notify(TARGETS)
-        await store.notify(TARGETS)
         assert await sub.wait(WAIT_S)
+
+
+async def test_wake_ups_before_a_wait_fold_into_one() -> None:
+    """In the hub, so that it holds on both engines: PostgreSQL may deliver two NOTIFYs of two transactions
+    one on each side of a wait, which is still one wake-up per arrival."""
+    hub = Wakeups()
+    with await hub.subscribe(TARGETS) as sub:
+        hub.fire_local(TARGETS)
+        hub.fire_local(TARGETS)
+        assert await sub.wait(1.0)
         assert not await sub.wait(0.01)
 
 
