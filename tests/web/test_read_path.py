@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, text
@@ -35,6 +35,25 @@ def test_when_matches_babel_when_formatting_any_instant(value: datetime, fmt: st
     token = i18n.use_locale(locale)
     try:
         assert i18n.when(value, fmt) == format_datetime(value.astimezone(PARIS), fmt, locale=locale)
+    finally:
+        i18n.reset_locale(token)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    seconds=st.one_of(
+        st.floats(min_value=-4e8, max_value=4e8, allow_nan=False),
+        st.integers(min_value=-200_000, max_value=200_000).map(lambda n: n / 2),  # unit edges: 66 s, 89.5 min
+    ),
+    locale=st.sampled_from(i18n.LOCALES),
+)
+def test_ago_matches_babel_when_wording_any_delay(seconds: float, locale: str) -> None:
+    now = datetime(2026, 5, 12, 8, 30, tzinfo=UTC)
+    value = now + timedelta(seconds=seconds)
+    token = i18n.use_locale(locale)
+    try:
+        expected = format_timedelta(value - now, add_direction=True, threshold=1.1, locale=locale)
+        assert i18n.ago(value, now) == expected
     finally:
         i18n.reset_locale(token)
 
@@ -68,14 +87,11 @@ async def test_reader_hands_a_quick_read_to_its_threads_when_the_database_is_loc
     kit: WebKit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reader = Reader(kit.store)
-    original = Reader._run
 
-    def locked_inline(self: Reader, fn: Any, engine: Any = None) -> Any:
-        if engine is not None:
-            raise OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked"))
-        return original(self, fn, engine)
+    def locked_inline(self: Reader) -> Any:
+        raise OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked"))
 
-    monkeypatch.setattr(Reader, "_run", locked_inline)
+    monkeypatch.setattr(Reader, "_inline_connection", locked_inline)
     try:
         assert await reader.quick(lambda _conn: threading.get_ident()) != threading.get_ident()
     finally:

@@ -40,6 +40,7 @@ from creneau.web.api_models import (
 )
 from creneau.web.board import BoardRow, health_of, labels_in
 from creneau.web.deps import WebState, web
+from creneau.web.shared import share
 from creneau.web.status import DEPT_PATTERN, TARGET_ID_PATTERN
 from creneau.web.templating import render
 
@@ -68,11 +69,17 @@ def _json(request: Request, key: tuple[Any, ...], make: Callable[[], Any]) -> Re
     """The JSON answer for `key`, serialised once per board snapshot (the API is read by crowds)."""
     board = web(request).board
     body: bytes = board.cached(("api", *key), lambda: _ANY.dump_json(make()))
-    return _body(body)
+    return _body(request, body)
 
 
-def _body(body: bytes) -> Response:
-    return Response(body, media_type="application/json", headers={"access-control-allow-origin": "*"})
+_CORS = {"access-control-allow-origin": "*"}
+
+
+def _body(request: Request, body: bytes) -> Response:
+    """The JSON answer, shared with the next identical request (`web.shared`): the API says nothing about
+    people, so every caller gets the same answer."""
+    share(request, body, "application/json", _CORS)
+    return Response(body, media_type="application/json", headers=_CORS)
 
 
 def _office(o: OfficeRecord) -> OfficeOut:
@@ -213,7 +220,7 @@ async def status(
         assert head.endswith(b"[]}")  # `items` is the last field
         return head[:-2] + b",".join(items) + b"]}"
 
-    return _body(board.cached(("api", "status", snapshot.generation, dept, limit, offset), make))
+    return _body(request, board.cached(("api", "status", snapshot.generation, dept, limit, offset), make))
 
 
 def _status_json(r: BoardRow) -> bytes:
@@ -231,7 +238,7 @@ async def target(request: Request, target_id: Annotated[str, Path(pattern=TARGET
     key = ("api", "target", target_id, row if row is not None else snapshot.generation)
     known = w.board.peek(key)
     if known is not None:
-        return _body(known)
+        return _body(request, known)
     try:
         detail = await w.board.reader.quick(functools.partial(queries.target_detail, target_id=target_id))
     except NotFound:
@@ -255,7 +262,7 @@ async def target(request: Request, target_id: Annotated[str, Path(pattern=TARGET
             ],
         )  # fmt: skip
 
-    return _body(w.board.keep(key, _ANY.dump_json(make())))
+    return _body(request, w.board.keep(key, _ANY.dump_json(make())))
 
 
 @router.get(
@@ -270,9 +277,9 @@ async def openings(request: Request, since: Since = None, limit: Limit = 100) ->
     key = ("api", "openings", snapshot.generation, since, limit)
     known = board.peek(key)
     if known is not None:
-        return _body(known)
+        return _body(request, known)
     rows = await board.reader.quick(functools.partial(queries.recent_openings_all, since=since, limit=limit))
-    return _body(board.cached(key, lambda: _ANY.dump_json([_opening(o, with_slots=False) for o in rows])))
+    return _body(request, board.cached(key, lambda: _ANY.dump_json([_opening(o, with_slots=False) for o in rows])))
 
 
 def _today(w: WebState) -> Any:

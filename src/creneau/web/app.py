@@ -36,6 +36,7 @@ from creneau.web.board import Board
 from creneau.web.deps import WebState, load_user
 from creneau.web.mailer import Mailer, SmtpMailer
 from creneau.web.security import Csrf, WebMiddleware, csrf_protect
+from creneau.web.shared import SharedMiddleware
 from creneau.web.templating import build_templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -139,6 +140,7 @@ def create_app(
     app.state.templates = build_templates()
     if store is not None:
         app.state.web = build_state(settings, store, catalog, clock=clock, mailer=mailer)
+    app.add_middleware(SharedMiddleware)  # inside WebMiddleware: it needs the cookies, language and headers
     app.add_middleware(WebMiddleware)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

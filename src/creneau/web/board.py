@@ -33,6 +33,7 @@ from creneau.types import Outcome
 from creneau.web import i18n, queries
 from creneau.web.i18n import _
 from creneau.web.reader import Reader
+from creneau.web.shared import SharedAnswers
 
 if TYPE_CHECKING:
     from creneau.catalog.core import Catalog
@@ -158,14 +159,22 @@ class Snapshot:
     built_at: datetime
     rows: tuple[BoardRow, ...]
     by_id: dict[str, BoardRow] = field(repr=False)
+    by_departement: dict[str, list[BoardRow]] = field(init=False, repr=False)
+    """The rows of each département, in board order (made once: pages and API calls filter by it)."""
+
+    def __post_init__(self) -> None:
+        groups: dict[str, list[BoardRow]] = {}
+        for row in self.rows:
+            groups.setdefault(row.departement, []).append(row)
+        object.__setattr__(self, "by_departement", groups)
 
     def select(self, departement: str | None = None) -> list[BoardRow]:
         if not departement:
             return list(self.rows)
-        return [r for r in self.rows if r.departement == departement]
+        return list(self.by_departement.get(departement, ()))
 
     def departements(self) -> list[str]:
-        return sorted({r.departement for r in self.rows if r.departement})
+        return sorted(d for d in self.by_departement if d)
 
 
 T = TypeVar("T")
@@ -196,6 +205,13 @@ class Board:
         self.reader = Reader(store)
         """Read-only store work in one hop off the loop (`web.reader`): the rebuilds, the target details."""
         self.listeners = 0
+        self.answers = SharedAnswers()
+        """Whole answers alike for every visitor who is not signed in, per generation (`web.shared`)."""
+
+    @property
+    def generation(self) -> int:
+        """The current snapshot's generation (0 before the first), without starting a rebuild."""
+        return self._snapshot.generation if self._snapshot is not None else 0
 
     async def snapshot(self) -> Snapshot:
         """The current snapshot; a stale one is returned at once while a rebuild runs in the background."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import math
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,14 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
-from babel.dates import format_date, format_datetime, format_time, format_timedelta, get_datetime_format
+from babel.dates import (
+    TIMEDELTA_UNITS,
+    format_date,
+    format_datetime,
+    format_time,
+    format_timedelta,
+    get_datetime_format,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -152,11 +160,33 @@ def clock(value: datetime | None) -> str:
     return format_time(value.astimezone(PARIS), "short", locale=_current.get())
 
 
+AGO_THRESHOLD = 1.1
+_Unit = Literal["year", "month", "week", "day", "hour", "minute", "second"]
+
+
 def ago(value: datetime | None, now: datetime) -> str:
-    """ "3 minutes ago" / "in 2 hours" relative to `now`."""
+    """ "3 minutes ago" / "in 2 hours" relative to `now`: Babel's `format_timedelta(value - now,
+    add_direction=True, threshold=1.1)`, whose choice of unit and amount is made here so that the words
+    are looked up once per (unit, amount, direction): the board shows thousands of them per snapshot."""
     if value is None:
         return ""
-    return format_timedelta(value - now, add_direction=True, threshold=1.1, locale=_current.get())
+    seconds = (value - now).total_seconds()
+    for unit, per_unit in TIMEDELTA_UNITS:
+        amount = abs(seconds) / per_unit
+        if amount >= AGO_THRESHOLD or unit == "second":
+            if unit == "second" and amount > 0:
+                amount = max(1, amount)
+            return _ago_words(unit, round(amount), seconds >= 0, _current.get())
+    return ""  # pragma: no cover - "second" always matches
+
+
+@lru_cache(maxsize=8192)
+def _ago_words(unit: _Unit, amount: int, future: bool, locale: str) -> str:
+    # With `unit` as the granularity and a threshold no amount reaches, Babel words exactly this amount.
+    signed = amount * dict(TIMEDELTA_UNITS)[unit] * (1 if future else -1)
+    return format_timedelta(
+        timedelta(seconds=signed), add_direction=True, threshold=math.inf, granularity=unit, locale=locale
+    )
 
 
 def duration(seconds: float | None) -> str:

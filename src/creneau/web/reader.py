@@ -50,6 +50,7 @@ class Reader:
         self._engine: Engine | None = None
         self._inline: Engine | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._inline_conn: Connection | None = None
         url = store.engine.url
         if store.dialect == "sqlite" and url.database and url.database != ":memory:" and "mode=memory" not in str(url):
             sync_url = url.set(drivername="sqlite+pysqlite")
@@ -69,24 +70,38 @@ class Reader:
         if self._inline is None:
             return await self.run(fn)
         try:
-            return self._run(fn, self._inline)
+            return self._on(self._inline_connection(), fn)
         except OperationalError as exc:  # a lock held longer than QUICK_BUSY_S: wait for it off the loop
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
             return await self.run(fn)
 
-    def _run(self, fn: Callable[[Connection], T], engine: Engine | None = None) -> T:
-        engine = engine or self._engine
-        assert engine is not None
-        with engine.connect() as conn:
-            try:
-                return fn(conn)
-            finally:
-                conn.rollback()
+    def _run(self, fn: Callable[[Connection], T]) -> T:
+        assert self._engine is not None
+        with self._engine.connect() as conn:
+            return self._on(conn, fn)
+
+    @staticmethod
+    def _on(conn: Connection, fn: Callable[[Connection], T]) -> T:
+        try:
+            return fn(conn)
+        finally:
+            conn.rollback()
+
+    def _inline_connection(self) -> Connection:
+        """The loop's own connection, kept open: only the loop's thread uses it, one read at a time, and a
+        pool checkout per page cost as much as one of its queries."""
+        assert self._inline is not None
+        if self._inline_conn is None or self._inline_conn.closed:
+            self._inline_conn = self._inline.connect()
+        return self._inline_conn
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._inline_conn is not None:
+            self._inline_conn.close()
+            self._inline_conn = None
         for engine in (self._engine, self._inline):
             if engine is not None:
                 engine.dispose()

@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from http.cookies import SimpleCookie
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -61,6 +60,10 @@ SECURITY_HEADERS: Final = {
 }
 
 
+_SECURITY_RAW: Final = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+_SECURITY_NAMES: Final = frozenset(name for name, _ in _SECURITY_RAW)
+
+
 def apply_headers(headers: MutableHeaders) -> None:
     """Put the security headers on a response (also used by the 500 handler, which runs outside us)."""
     for name, value in SECURITY_HEADERS.items():
@@ -68,14 +71,18 @@ def apply_headers(headers: MutableHeaders) -> None:
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
+    """The request's cookies (`name=value; …`, the last of a repeated name wins, as with SimpleCookie). Our
+    cookies are plain tokens: this is read on every request, and SimpleCookie's parser cost more than
+    serving a cached page."""
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed Cookie header is ignored, never an error page
-                return {}
-            return {key: morsel.value for key, morsel in jar.items()}
+            cookies: dict[str, str] = {}
+            for part in value.decode("latin-1").split(";"):
+                key, sep, val = part.strip().partition("=")
+                if sep and key:
+                    val = val.strip()
+                    cookies[key] = val[1:-1] if len(val) >= 2 and val[0] == val[-1] == '"' else val
+            return cookies
     return {}
 
 
@@ -116,14 +123,16 @@ class WebMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                apply_headers(headers)
+                # One pass over the raw list (ASGI names are lower-case bytes): what `apply_headers` does.
+                headers = [h for h in message.get("headers", ()) if h[0] not in _SECURITY_NAMES]
+                headers.extend(_SECURITY_RAW)
                 if new_csrf and not path.startswith(("/static/", "/api/")):
-                    headers.append(
-                        "set-cookie", f"{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
-                    )
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("vary", "Accept-Language, Cookie")
+                    cookie = f"{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
+                    headers.append((b"set-cookie", cookie.encode("latin-1")))
+                names = dict(headers)
+                if names.get(b"content-type", b"").startswith(b"text/html") and b"vary" not in names:
+                    headers.append((b"vary", b"Accept-Language, Cookie"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -138,10 +147,19 @@ class Csrf:
 
     def __init__(self, secret: bytes) -> None:
         self._signer = Signer(secret, salt="creneau-csrf", digest_method=hashlib.sha256)
+        self._tokens: dict[str, str] = {}
 
     def token(self, request: Request) -> str:
-        cookie: str = request.scope["state"]["csrf_cookie"]
-        return self._signer.get_signature(cookie).decode()
+        return self.token_of(request.scope["state"]["csrf_cookie"])
+
+    def token_of(self, cookie: str) -> str:
+        """The token for a CSRF cookie value (remembered: a browser sends the same cookie all along)."""
+        token = self._tokens.get(cookie)
+        if token is None:
+            if len(self._tokens) >= 10_000:
+                self._tokens.clear()
+            token = self._tokens[cookie] = self._signer.get_signature(cookie).decode()
+        return token
 
     def valid(self, request: Request, token: str) -> bool:
         cookie = request.scope["state"].get("csrf_cookie", "")

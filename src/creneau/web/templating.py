@@ -11,16 +11,20 @@ template. The context always holds `locale`, `user`, `csrf_token`, `path`, `now`
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
+from jinja2.nodes import EvalContext
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from creneau.web import i18n
+from creneau.web.shared import CSRF_MARK, share
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -31,6 +35,23 @@ def _gettext(message: str) -> str:
 
 def _ngettext(singular: str, plural: str, n: int) -> str:
     return i18n.translations(i18n.get_locale()).ngettext(singular, plural, n)
+
+
+@lru_cache(maxsize=8192)
+def _translated(locale: str, message: str) -> tuple[str, Markup]:
+    text = i18n.translations(locale).gettext(message)
+    return text, Markup(text)  # noqa: S704 - translations are ours; variables are escaped when put in
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
+    """`_()` in templates: what Jinja's newstyle gettext does (the translation, safe, with its variables
+    escaped into it), without its three context hops and with each translation looked up once: a page
+    calls it dozens of times."""
+    text, markup = _translated(i18n.get_locale(), message)
+    found: str = markup if eval_ctx.autoescape else text
+    # `found % variables` as Jinja does; without a "%" and variables it returns `found` unchanged.
+    return found % variables if variables or "%" in found else found
 
 
 def build_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
@@ -44,6 +65,7 @@ def build_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         auto_reload=False,  # shipped templates do not change while serving: no stat() per render
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update({"_": _template_gettext, "gettext": _template_gettext})
     env.filters.update(
         when=i18n.when,
         day=i18n.day,
@@ -94,9 +116,6 @@ def render(
     return HTMLResponse(_html(request, name, dict(context or {}), block), status_code=status_code, headers=headers)
 
 
-_CSRF_MARK = "CRENEAUCSRFTOKENMARK"
-
-
 def render_shared(
     request: Request,
     key: tuple[Any, ...],
@@ -118,12 +137,14 @@ def render_shared(
 def html_for_everyone(request: Request, name: str, context: dict[str, Any], *, block: str | None = None) -> str:
     """A page's HTML for any visitor who is not signed in, to be cached: the CSRF token is left as a mark
     that `with_csrf` fills in per request."""
-    return _html(request, name, {**context, "csrf_token": _CSRF_MARK}, block)
+    return _html(request, name, {**context, "csrf_token": CSRF_MARK}, block)
 
 
 def with_csrf(request: Request, html: str) -> Response:
-    """The response for a page made by `html_for_everyone`, with this browser's CSRF token."""
-    return HTMLResponse(html.replace(_CSRF_MARK, request.app.state.web.csrf.token(request)))
+    """The response for a page made by `html_for_everyone`, with this browser's CSRF token; the page is
+    shared (`web.shared`): the next identical request is answered without the app."""
+    share(request, html, "text/html; charset=utf-8")
+    return HTMLResponse(html.replace(CSRF_MARK, request.app.state.web.csrf.token(request)))
 
 
 def is_htmx(request: Request) -> bool:
