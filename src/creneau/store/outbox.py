@@ -13,15 +13,17 @@ Contract for senders:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, text, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, text, update
 
 from creneau.detector import Transition
 from creneau.store import models as m
 from creneau.store.codec import RowLike, from_row
+from creneau.store.columns import UTCDateTime
 from creneau.store.errors import NotFound
 from creneau.store.openings import record_transition
 from creneau.store.records import (
@@ -83,6 +85,34 @@ def _due(now: datetime, kinds: Collection[str] | None) -> ColumnElement[bool]:
         ),
     )
     return and_(due, d.c.channel_kind.in_(list(kinds))) if kinds is not None else due
+
+
+# Marking a batch sent is one statement whose text never changes with the batch size, so that SQLAlchemy,
+# psycopg and the server parse and plan it once (the batch travels as arrays, or as one JSON text on
+# SQLite), instead of a new IN list and CASE of every size. The lease token (id, owner, attempts) is
+# checked row by row: a lease lost meanwhile is left out of the returned ids.
+_MARK_SENT_POSTGRES = text(
+    """
+    UPDATE deliveries AS d
+    SET status = 'sent', sent_at = :now, provider_ref = u.ref, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:owners AS text[]), CAST(:attempts AS int[]), CAST(:refs AS text[]))
+         AS u(id, owner, attempts, ref)
+    WHERE d.id = u.id AND d.status = 'leased' AND d.lease_owner = u.owner AND d.attempts = u.attempts
+    RETURNING d.id
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
+_MARK_SENT_SQLITE = text(
+    """
+    UPDATE deliveries
+    SET status = 'sent', sent_at = :now, provider_ref = u.ref, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS owner,
+                 json_extract(value, '$[2]') AS attempts, json_extract(value, '$[3]') AS ref
+          FROM json_each(:tokens)) AS u
+    WHERE deliveries.id = u.id AND deliveries.status = 'leased' AND deliveries.lease_owner = u.owner
+          AND deliveries.attempts = u.attempts
+    RETURNING deliveries.id
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 class OutboxRepo:
@@ -181,23 +211,15 @@ class OutboxRepo:
         the commit cost per message low."""
         if not sent:
             return set()
-        refs = {lease.id: ref for lease, ref in sent if ref is not None}
-        values = _sent_values(now, None)
-        if refs:
-            values["provider_ref"] = case(refs, value=d.c.id, else_=None)
-        tokens = [(lease.id, lease.lease_owner, lease.attempts) for lease, _ in sent]
-        stmt = (
-            update(d)
-            .where(
-                d.c.id.in_([token[0] for token in tokens]),  # the primary key lookup; the tuple checks the lease
-                d.c.status == DeliveryStatus.LEASED.value,
-                tuple_(d.c.id, d.c.lease_owner, d.c.attempts).in_(tokens),
-            )
-            .values(**values)
-            .returning(d.c.id)
-        )
+        tokens = [(lease.id, lease.lease_owner, lease.attempts, ref) for lease, ref in sent]
         async with self._store.write() as tx:
-            return set((await tx.conn.execute(stmt)).scalars())
+            if tx.is_postgres:
+                ids, owners, attempts, refs = (list(column) for column in zip(*tokens, strict=True))
+                params: dict[str, Any] = {"now": now, "ids": ids, "owners": owners, "attempts": attempts, "refs": refs}
+                result = await tx.conn.execute(_MARK_SENT_POSTGRES, params)
+            else:
+                result = await tx.conn.execute(_MARK_SENT_SQLITE, {"now": now, "tokens": json.dumps(tokens)})
+            return {int(row_id) for row_id in result.scalars()}
 
     async def mark_retry(self, lease: Delivery, *, next_attempt_at: datetime, error: str) -> bool:
         """A transient failure: try again from `next_attempt_at` (the caller computed the backoff)."""
