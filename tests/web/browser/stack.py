@@ -38,6 +38,8 @@ from creneau.web import create_app, i18n
 from creneau.web.server import WebServer, bind
 
 CHROMIUM = "/usr/bin/chromium"
+# Every browser test runs in the session's event loop, where the session's Chromium lives.
+MARKS = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 SIGN_IN_SUBJECT = {"fr": "Votre lien de connexion", "en": "Your creneau sign-in link"}
 TIMEOUT_MS = 15_000  # a page or an element, under the load of a shared 2-core machine
 WAIT_S = 20.0  # the pipeline: a check, a delivery
@@ -65,6 +67,7 @@ class Stack:
     loops: asyncio.Task[None]
     app: FastAPI
     browser_errors: list[str] = field(default_factory=list)
+    contexts: list[BrowserContext] = field(default_factory=list)
 
     def console(self, kind: str, text: str) -> None:
         """Keep the browser's errors (a refused inline script, a failed script…); answers with an error
@@ -174,10 +177,10 @@ def links_in(mail: ReceivedMail) -> list[str]:
 
 @asynccontextmanager
 async def running_stack(
-    tmp_path: Path, world: World, catalog: Catalog, *, database_url: str = "", **overrides: Any
+    tmp_path: Path, world: World, catalog: Catalog, database_url: str, **overrides: Any
 ) -> AsyncIterator[Stack]:
-    """The simulator (with its test hooks), the fakes, the service's loops and the web app, on SQLite in
-    `tmp_path` unless `database_url` names another (empty, migrated or not) database."""
+    """The simulator (with its test hooks), the fakes, the service's loops and the web app on an empty
+    database (the `database_url` fixture); `tmp_path` holds the data folder (captchas, sessions)."""
     clock = ManualClock(T0)
     sock = bind("127.0.0.1", 0)  # bound first: the sign-in links carry the web app's address
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -186,7 +189,7 @@ async def running_stack(
         sim = await closing.enter_async_context(SimServer(world, clock, test_hooks=True))
         fakes = await closing.enter_async_context(FakeProviders())
         settings = load_settings(
-            database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'creneau.sqlite3'}",
+            database_url=database_url,
             data_dir=tmp_path / "data",
             route_overrides=sim.route_overrides,
             legacy_request_gap_s=0.0,
@@ -203,11 +206,13 @@ async def running_stack(
         app = create_app(settings, service.store, catalog, clock=clock)  # shares the service's store
         await closing.enter_async_context(WebServer(app, sock=sock))
         loops = asyncio.create_task(service.run(), name="browser-test-service")
+        stack = Stack(url, clock, world, sim, fakes, service, loops, app)
         try:
-            stack = Stack(url, clock, world, sim, fakes, service, loops, app)
             yield stack
             assert stack.browser_errors == [], "the browser reported errors (CSP, scripts)"
         finally:
+            for context in stack.contexts:  # first: an open page keeps its event stream open
+                await context.close()
             service.stop()
             await loops
 
@@ -224,10 +229,12 @@ async def chromium() -> AsyncIterator[Browser]:
 
 
 async def new_page(browser: Browser, stack: Stack, *, locale: str = "fr-FR", **options: Any) -> Page:
-    """A fresh browser profile (its own cookies) on the web app, in `locale` (its Accept-Language)."""
+    """A fresh browser profile (its own cookies) on the web app, in `locale` (its Accept-Language); closed
+    when the stack stops."""
     context: BrowserContext = await browser.new_context(
         base_url=stack.url, locale=locale, timezone_id="Europe/Paris", service_workers="block", **options
     )
+    stack.contexts.append(context)
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
     page.on("console", lambda message: stack.console(message.type, message.text))
@@ -264,3 +271,12 @@ async def add_sign_in_address(page: Page, email: str, t: Texts) -> None:
     """On "How I am told": the one-click e-mail channel of the sign-in address (proven by the sign-in)."""
     await page.get_by_role("button", name=t("Send alerts to %(email)s", email=email)).click()
     await expect(page.get_by_role("main").get_by_role("listitem").first).to_contain_text(t("active"))
+
+
+async def watch_from_wizard(page: Page, t: Texts, commune: str, demarche: str, target_id: str) -> None:
+    """On "Find my office": search the commune and démarche, press "Watch this page" for `target_id`."""
+    await page.get_by_label(t("Your commune, postcode or INSEE code")).fill(commune)
+    await page.get_by_label(t("Your démarche")).select_option(demarche)
+    await page.get_by_role("button", name=t("Search")).click()
+    item = page.get_by_role("listitem").filter(has=page.locator(f'a[href="/targets/{target_id}"]'))
+    await item.get_by_role("link", name=t("Watch this page")).click()

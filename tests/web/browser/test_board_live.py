@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 from tests.pipeline_kit import sim_slot, sim_world
 
@@ -14,9 +13,9 @@ from creneau.catalog.core import Catalog
 from creneau.pipeline_admin import ChannelInput, enrol, validate_channels
 from creneau.types import Outcome
 
-from .stack import Stack, Texts, new_page, running_stack
+from .stack import MARKS, Stack, Texts, new_page, running_stack
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+pytestmark = MARKS
 
 TARGET = "legacy-seine-saint-denis-9846"
 REFRESH_S = 0.5  # the board's snapshot age limit, on the app's clock
@@ -29,10 +28,10 @@ async def watched(stack: Stack, email: str) -> None:
 
 
 async def test_board_row_shows_the_slots_without_a_reload_when_a_check_finds_them(
-    browser: Browser, tmp_path: Path, catalog: Catalog
+    browser: Browser, tmp_path: Path, catalog: Catalog, database_url: str
 ) -> None:
     t = Texts("fr")
-    async with running_stack(tmp_path, sim_world(), catalog, web_board_refresh_s=REFRESH_S) as stack:
+    async with running_stack(tmp_path, sim_world(), catalog, database_url, web_board_refresh_s=REFRESH_S) as stack:
         await watched(stack, "noor@example.org")
         await stack.checked(TARGET, Outcome.NO_SLOTS)
 

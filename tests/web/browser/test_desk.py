@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 from playwright.async_api import Browser, Page, expect
 from tests.pipeline_kit import T0, sim_world
 
@@ -18,9 +17,19 @@ from creneau.catalog.core import Catalog
 from creneau.sim.model import SimSlot, SimTarget
 from creneau.types import Outcome, System
 
-from .stack import Stack, Texts, add_sign_in_address, links_in, new_page, running_stack, sign_up
+from .stack import (
+    MARKS,
+    Stack,
+    Texts,
+    add_sign_in_address,
+    links_in,
+    new_page,
+    running_stack,
+    sign_up,
+    watch_from_wizard,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+pytestmark = MARKS
 
 ISERE = "rdvpref-3762"  # Préfecture de l'Isère on RDV Préfecture, behind its captcha
 RDV_URL = "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/3762/"
@@ -47,18 +56,14 @@ async def volunteer(page: Page, t: Texts) -> None:
 
 
 async def test_desk_volunteer_answers_the_image_and_checks_resume_when_a_page_needs_a_human(
-    browser: Browser, tmp_path: Path, catalog: Catalog
+    browser: Browser, tmp_path: Path, catalog: Catalog, database_url: str
 ) -> None:
     t, email = Texts("fr"), "lea@example.org"
-    async with running_stack(tmp_path, sim_world(SIM_ISERE, slots=(SLOT,)), catalog) as stack:
+    async with running_stack(tmp_path, sim_world(SIM_ISERE, slots=(SLOT,)), catalog, database_url) as stack:
         page = await new_page(browser, stack, locale="fr-FR")
         await sign_up(page, stack, email, t)
         await page.goto("/find")
-        await page.get_by_label(t("Your commune, postcode or INSEE code")).fill("Grenoble")
-        await page.get_by_label(t("Your démarche")).select_option("sejour.other")
-        await page.get_by_role("button", name=t("Search")).click()
-        item = page.get_by_role("listitem").filter(has=page.locator(f'a[href="/targets/{ISERE}"]'))
-        await item.get_by_role("link", name=t("Watch this page")).click()
+        await watch_from_wizard(page, t, "Grenoble", "sejour.other", ISERE)
         await page.get_by_role("main").get_by_role("button", name=t("Watch this page")).click()
         await page.get_by_role("main").get_by_role("link", name=t("How I am told")).click()
         await add_sign_in_address(page, email, t)

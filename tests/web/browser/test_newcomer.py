@@ -14,9 +14,19 @@ from creneau.catalog.core import Catalog
 from creneau.store import WatchStatus
 from creneau.types import Outcome
 
-from .stack import Texts, add_sign_in_address, ask_for_link, follow_link, links_in, new_page, running_stack
+from .stack import (
+    MARKS,
+    Texts,
+    add_sign_in_address,
+    ask_for_link,
+    follow_link,
+    links_in,
+    new_page,
+    running_stack,
+    watch_from_wizard,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+pytestmark = MARKS
 
 TARGET = "legacy-seine-saint-denis-9846"  # the simulated legacy form of the Préfecture de Seine-Saint-Denis
 ALERT_SUBJECT = {"fr": "Créneau disponible : ", "en": "Slot available: "}
@@ -34,7 +44,7 @@ async def test_newcomer_signs_up_watches_and_books_from_the_alert(
     browser: Browser, tmp_path: Path, catalog: Catalog, database_url: str, lang: str, backend: str
 ) -> None:
     t, email = Texts(lang), "amina@example.org"
-    async with running_stack(tmp_path, sim_world(), catalog, database_url=database_url) as stack:
+    async with running_stack(tmp_path, sim_world(), catalog, database_url) as stack:
         page = await new_page(browser, stack, locale="fr-FR")
         await page.goto("/")
         if lang == "en":
@@ -46,11 +56,7 @@ async def test_newcomer_signs_up_watches_and_books_from_the_alert(
 
         # The wizard, then "Watch this page" sends the newcomer to sign in and back to the form.
         await page.get_by_role("main").get_by_role("link", name=t("Find my office")).click()
-        await page.get_by_label(t("Your commune, postcode or INSEE code")).fill("Bobigny")
-        await page.get_by_label(t("Your démarche")).select_option("sejour.other")
-        await page.get_by_role("button", name=t("Search")).click()
-        item = page.get_by_role("listitem").filter(has=page.locator(f'a[href="/targets/{TARGET}"]'))
-        await item.get_by_role("link", name=t("Watch this page")).click()
+        await watch_from_wizard(page, t, "Bobigny", "sejour.other", TARGET)
         await expect(page).to_have_url(f"{stack.url}/login?next=/watches/new%3Ftarget%3D{TARGET}")
         await ask_for_link(page, email, t)
         await follow_link(page, stack, email, t)

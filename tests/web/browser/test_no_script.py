@@ -6,25 +6,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 from tests.pipeline_kit import sim_world
 
 from creneau.catalog.core import Catalog
 from creneau.store import ChannelStatus
 
-from .stack import SIGN_IN_SUBJECT, Texts, links_in, new_page, running_stack
+from .stack import MARKS, SIGN_IN_SUBJECT, Texts, links_in, new_page, running_stack
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+pytestmark = MARKS
 
 TARGET = "legacy-seine-saint-denis-9846"
 
 
 async def test_sign_in_watch_and_confirm_an_address_work_by_keyboard_when_javascript_is_off(
-    browser: Browser, tmp_path: Path, catalog: Catalog
+    browser: Browser, tmp_path: Path, catalog: Catalog, database_url: str
 ) -> None:
     t, email, work = Texts("en"), "sam@example.org", "sam.work@example.org"
-    async with running_stack(tmp_path, sim_world(), catalog) as stack:
+    async with running_stack(tmp_path, sim_world(), catalog, database_url) as stack:
         page = await new_page(browser, stack, locale="en-GB", java_script_enabled=False)
         await page.goto("/")
         await expect(page.locator("html")).to_have_attribute("lang", "en")
