@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from creneau.store import Store
-from creneau.types import PARIS, Outcome
+from creneau.types import PARIS, Outcome, Slot
 from creneau.web import i18n, queries
 from creneau.web.reader import Reader
 
@@ -186,3 +186,29 @@ async def test_target_page_follows_the_store_when_cached(kit: WebKit, signed_in:
     page = (await client.get("/targets/rdvpref-3762", headers={"accept-language": "fr"})).text
     assert "Créneaux disponibles" in page
     assert format_datetime(later.astimezone(PARIS), "short", locale="fr") in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "label", "words"),
+    [("fr", "Vérifiée le", "Créneaux disponibles"), ("en", "Checked at", "Slots available")],
+)
+async def test_target_page_lists_its_checks_newest_first_in_the_visitors_language(
+    kit: WebKit, locale: str, label: str, words: str
+) -> None:
+    start = kit.clock.now()
+    await kit.store.targets.upsert(target(), now=start)
+    await record_check(kit.store, "rdvpref-3762", Outcome.NO_SLOTS, start - timedelta(minutes=10))
+    slots = (Slot(start + timedelta(days=3), "G1"), Slot(start + timedelta(days=4), "G1"))
+    await record_check(kit.store, "rdvpref-3762", Outcome.SLOTS_AVAILABLE, start, slots=slots)
+    page = (await kit.client.get("/targets/rdvpref-3762", headers={"accept-language": locale})).text
+    token = i18n.use_locale(locale)
+    try:
+        newest = i18n.when(start)
+        older = i18n.when(start - timedelta(minutes=10))
+    finally:
+        i18n.reset_locale(token)
+    history = page[page.index('id="checks-title"') :]
+    assert f'<tr><td data-label="{label}">{newest}</td>' in history
+    assert history.index(newest) < history.index(older)
+    assert f">{words}</td>" in history
+    assert '">2</td></tr>' in history  # the slots seen by the newest check

@@ -173,8 +173,8 @@ class Snapshot:
             return list(self.rows)
         return list(self.by_departement.get(departement, ()))
 
-    def departements(self) -> list[str]:
-        return sorted(d for d in self.by_departement if d)
+    def departements(self) -> tuple[str, ...]:
+        return tuple(sorted(d for d in self.by_departement if d))
 
 
 T = TypeVar("T")

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from creneau.catalog.official import is_official_url
 from creneau.store import NotFound
+from creneau.types import Outcome
 from creneau.web import i18n, queries
 from creneau.web.board import (
     BoardRow,
@@ -84,6 +85,20 @@ def render_row_oob(request: Request, snapshot: Snapshot, row: BoardRow) -> str:
     return str(template.render(items=[row_context(row)], now=snapshot.built_at, oob=True))
 
 
+def departement_options(codes: Sequence[str], selected: str | None) -> Markup:
+    """The filter's <option>s (a hundred départements, on every board page rendered)."""
+    html = _options(tuple(codes))
+    if selected:
+        chosen = escape(selected)
+        html = html.replace(f'<option value="{chosen}">', f'<option value="{chosen}" selected>', 1)
+    return Markup(html)  # noqa: S704 - made of escaped codes
+
+
+@functools.lru_cache(maxsize=4)
+def _options(codes: tuple[str, ...]) -> str:
+    return "".join(f'<option value="{escape(code)}">{escape(code)}</option>' for code in codes)
+
+
 def board_page(request: Request, snapshot: Snapshot, departement: str | None, page: int) -> dict[str, Any]:
     selected = snapshot.select(departement)
     rows, pages = page_of(selected, page, PAGE_SIZE)
@@ -99,7 +114,7 @@ def board_page(request: Request, snapshot: Snapshot, departement: str | None, pa
         "page": page,
         "pages": pages,
         "departement": departement or "",
-        "departements": snapshot.departements(),
+        "departement_options": departement_options(snapshot.departements(), departement),
         "counts": [(h, health_label(h), n) for h, n in sorted(counts.items(), key=lambda kv: -kv[1])],
         "built_at": snapshot.built_at,
         "generation": snapshot.generation,
@@ -139,12 +154,18 @@ def check_rows(checks: Sequence[queries.Check]) -> Markup:
     """The check history's rows (up to 50 a page), built here rather than in a template loop: the page is
     read for random targets, so it is rendered often, and this loop was a third of its rendering."""
     l_at, l_result, l_seen = escape(_("Checked at")), escape(_("Result")), escape(_("Slots seen"))
-    labels = labels_in(i18n.get_locale())
+    words = _outcome_words(i18n.get_locale())
     cells = (
-        f'<tr><td data-label="{l_at}">{escape(i18n.when(c.checked_at))}</td><td data-label="{l_result}">{escape(labels[health_of(c.outcome)])}</td><td data-label="{l_seen}">{escape(c.slot_count)}</td></tr>'
+        f'<tr><td data-label="{l_at}">{escape(i18n.when(c.checked_at))}</td><td data-label="{l_result}">{words[c.outcome]}</td><td data-label="{l_seen}">{int(c.slot_count)}</td></tr>'
         for c in checks
     )  # fmt: skip
-    return Markup("\n".join(cells))  # noqa: S704 - every value is escaped above
+    return Markup("\n".join(cells))  # noqa: S704 - every text is escaped, the count is an int
+
+
+@functools.cache
+def _outcome_words(locale: str) -> dict[Outcome, Markup]:
+    labels = labels_in(locale)
+    return {outcome: escape(labels[health_of(outcome)]) for outcome in Outcome}
 
 
 @router.get("/targets/{target_id}")
