@@ -24,7 +24,10 @@ def split_rate(rate: Rate | None, processes: int) -> Rate | None:
 @dataclass(slots=True)
 class Lane:
     """One channel kind's deliveries waiting to be sent. `capacity` bounds what is leased ahead, so every
-    queued delivery is sent well within its lease; `asked` is set once a worker asked for a refill."""
+    queued delivery is sent well within its lease; `asked` is set once a worker asked for a refill.
+    `idle` is set when a lease found fewer due rows than it asked for: nothing more is due for this kind,
+    so refills wait for a wake-up (new deliveries) or the next due time instead of claiming nothing in an
+    empty write transaction after every send."""
 
     kind: str
     spec: ChannelSpec
@@ -33,6 +36,7 @@ class Lane:
     queue: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     asked: bool = False
+    idle: bool = False
 
     @property
     def room(self) -> int:
@@ -42,6 +46,10 @@ class Lane:
     def hungry(self) -> bool:
         """Half empty: worth one lease of many rows (leasing a few at a time would cost a transaction each)."""
         return self.queue.qsize() <= self.capacity // 2
+
+    @property
+    def wants_rows(self) -> bool:
+        return self.hungry and not self.idle
 
 
 class Broadcasts:

@@ -31,7 +31,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from creneau import metrics
@@ -44,50 +43,13 @@ from creneau.notify.quiet import QuietGate
 from creneau.notify.ratelimit import Clock as MonotonicClock
 from creneau.notify.ratelimit import RateLimiter
 from creneau.notify.registry import Transports, channel_spec, kinds
+from creneau.notify.reports import DeliveryReport, SenderOptions, SenderStats
 from creneau.sim.clock import Clock
 from creneau.store import DELIVERIES, Delivery, DeliveryStatus, Store, Subscription
 
+__all__ = ["DeliveryReport", "Sender", "SenderOptions", "SenderStats"]  # options and reports live in reports.py
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SenderOptions:
-    owner: str
-    lease_s: float = 120.0
-    batch: int = 200
-    concurrency: int = 16
-    poll_s: float = 5.0
-    processes: int = 1
-    kinds: tuple[str, ...] | None = None
-    max_age_s: float = 86_400.0
-    retry_base_s: float = 10.0
-    retry_cap_s: float = 3_600.0
-    max_wait_s: float = 5.0
-    flush_s: float = 0.05
-    grace_s: float = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReport:
-    """What became of one delivery attempt (for live views and tests)."""
-
-    delivery_id: int
-    transition_id: int
-    kind: str
-    status: DeliveryStatus
-    at: datetime
-    error: str | None = None
-    provider_ref: str | None = None
-
-
-@dataclass(slots=True)
-class SenderStats:
-    sent: int = 0
-    retried: int = 0
-    deferred: int = 0
-    dead: int = 0
-    disabled: int = 0
-    lost_leases: int = 0
 
 
 class Sender:
@@ -149,9 +111,13 @@ class Sender:
         await self._broadcasts.refresh(self.store, self._specs)
         total = 0
         for lane in self._lanes:
-            if lane.hungry and not self._stopping:
-                total += await self._lease(lane, now, self._broadcasts.by_kind.get(lane.kind))
-                total += await self._lease(lane, now, None)
+            if lane.wants_rows and not self._stopping:
+                if broadcasts := self._broadcasts.by_kind.get(lane.kind):
+                    total += await self._lease(lane, now, broadcasts)
+                room = lane.room
+                leased = await self._lease(lane, now, None)
+                lane.idle = leased < room
+                total += leased
             # A worker asks again (wakes the loop) the next time its lane is half empty; a wake it sent
             # while this pump ran stays set, so it is not lost.
             lane.asked = False
@@ -178,6 +144,7 @@ class Sender:
         """Send every delivery due now (by the clock) and wait until each one is marked."""
         self._start()
         while True:
+            self._refresh_lanes()
             leased = await self.pump()
             for lane in self._lanes:
                 await lane.queue.join()
@@ -332,10 +299,12 @@ class Sender:
             while not self._stopping:
                 self._wake.clear()
                 leased = await self.pump()
-                if leased and any(lane.hungry for lane in self._lanes):
+                if leased and any(lane.wants_rows for lane in self._lanes):
                     continue
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), await self._idle_timeout())
+                except TimeoutError:
+                    self._refresh_lanes()  # something may be due now: a retry, an expired lease
         finally:
             sub.close()
             await self._shutdown()
@@ -344,7 +313,12 @@ class Sender:
     async def _forward(self, sub: Subscription) -> None:
         while True:
             await sub.wait(None)
+            self._refresh_lanes()  # new deliveries were enqueued
             self._wake.set()
+
+    def _refresh_lanes(self) -> None:
+        for lane in self._lanes:
+            lane.idle = False
 
     async def _flusher(self) -> None:
         while True:
