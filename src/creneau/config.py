@@ -117,7 +117,9 @@ class Settings(BaseSettings):
         "creneau <alerts@localhost>", description="From header of alert e-mails; its domain also ends Message-IDs."
     )
     smtp_local_hostname: str = Field("localhost", description="Name this host gives in the SMTP EHLO greeting.")
-    smtp_pool_size: int = Field(4, ge=1, le=64, description="How many SMTP connections are kept open for sending.")
+    smtp_pool_size: int = Field(
+        16, ge=1, le=64, description="How many SMTP connections are kept open for sending (one per e-mail worker)."
+    )
     smtp_timeout_s: float = Field(20.0, gt=0, description="Timeout of one SMTP command, in seconds.")
     email_unsubscribe_url: str = Field(
         "http://127.0.0.1:8000/unsubscribe/{channel_id}/{token}",
