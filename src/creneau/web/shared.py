@@ -131,12 +131,12 @@ class SharedMiddleware:
             if answer is not None:
                 await _send_answer(scope, send, answer, web.csrf.token_of(state["csrf_cookie"]))
                 return
-        if board.generation == 0:
-            await board.snapshot()  # the first request: what the route makes can be kept from now on
         generation = board.generation
         await self.app(scope, receive, _with_etag(scope, send, web))
         answer = state.pop(_STATE_KEY, None)
         if answer is not None:
+            if generation == 0 and board.generation == 1:
+                generation = 1  # the first snapshot was built meanwhile: the only one the answer can come from
             answers.put(key, generation, answer)
 
 
