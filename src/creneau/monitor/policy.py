@@ -27,15 +27,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from creneau.detector.detect import Transition, TransitionKind
-from creneau.monitor import politeness
+from creneau.monitor import cost
 from creneau.monitor.backoff import BackoffRules, Health, HealthChange, after_outcome, human_answered
 from creneau.monitor.budget import Ledger, reallocate
-from creneau.monitor.durations import LEVELS_S, DurationModel, level_of
+from creneau.monitor.durations import DurationModel, level_of
 from creneau.monitor.explain import describe
-from creneau.monitor.learning import BLOCK_S, block_of, week_second
+from creneau.monitor.learning import BLOCK_S, week_second
 from creneau.monitor.plan import CheckReason, PlanSummary, TargetPlan
 from creneau.monitor.politeness import DEFAULT_HOST_RULES, HostRules, HostState
-from creneau.monitor.timing import Timing, burst_end, current_window, next_announced, next_window
+from creneau.monitor.timing import Timing, next_announced, next_window, series
 from creneau.types import NoticeKind, Observation, Outcome, System
 
 __all__ = ["CheckReason", "Policy", "PolicySettings", "TargetPlan"]
@@ -108,6 +108,7 @@ class Policy:
         if plan is not None and plan.watched:
             plan.watched = False
             plan.next_at = None
+            cost.forget(self, plan)
             self.ledger.touch(now, self._watched_count())
 
     def _watched_count(self) -> int:
@@ -132,12 +133,12 @@ class Policy:
     def host_wait(self, target_id: str, now: datetime) -> datetime | None:
         """When the target's host allows the next request (None: now)."""
         plan = self.plans[target_id]
-        return politeness.wait_until(self.host_rules(plan), self.hosts.setdefault(plan.host, HostState()), now)
+        return cost.host_wait(self, plan, now)
 
     def begin(self, target_id: str, now: datetime) -> CheckReason:
         """A check of the target starts now: count it against the host and the budget; returns why it runs."""
         plan = self.plans[target_id]
-        politeness.begin(self.hosts.setdefault(plan.host, HostState()), now)
+        cost.charge(self, plan, now)
         self.ledger.spend(plan.next_reason)
         plan.running = plan.next_reason
         plan.next_at = None
@@ -147,9 +148,7 @@ class Policy:
         return self.settings.visibility_lag_s.get(plan.system, 60.0)
 
     def routine_interval(self, plan: TargetPlan, at: datetime) -> float:
-        if plan.levels is None:
-            return self.settings.cadence_s
-        return LEVELS_S[plan.levels[block_of(at)]]
+        return cost.routine_interval(self, plan, at)
 
     def record(
         self, obs: Observation, transitions: Sequence[Transition] = (), *, now: datetime | None = None
@@ -160,7 +159,7 @@ class Policy:
         """
         now = now or obs.checked_at
         plan = self.plans[obs.target_id]
-        politeness.end(self.hosts.setdefault(plan.host, HostState()))
+        cost.settle(self, plan, obs, now)
         reason = plan.running or CheckReason.ROUTINE
         plan.running = None
         interval = self.routine_interval(plan, now)
@@ -175,7 +174,7 @@ class Policy:
             now, level=level, elapsed_s=elapsed, positive=positive, routine=not dense, catch_p=p_catch[level]
         )
         plan.checks += 1
-        self._learn_transitions(plan, transitions, positive, reason, now)
+        self._learn_transitions(plan, transitions, positive, now)
         self._read_notices(plan, obs, now)
         plan.health, change = after_outcome(
             plan.health,
@@ -184,7 +183,7 @@ class Policy:
             self.rng,
             rules=self.settings.backoff,
             retry_after_s=obs.retry_after_s,
-            urgent=dense or self._in_dense(plan, now),
+            urgent=self._urgent(plan, now),
         )
         plan.last_check = now
         self._plan_next(plan, now)
@@ -195,7 +194,6 @@ class Policy:
         plan: TargetPlan,
         transitions: Iterable[Transition],
         positive: bool | None,
-        reason: CheckReason,
         now: datetime,
     ) -> None:
         caught_new = False
@@ -209,29 +207,42 @@ class Policy:
                     plan.stats.opening_started(t.since, t.at)
         if not seen_any and positive:
             caught_new = True  # a caller without a detector: any slot counts
-        if caught_new and reason is CheckReason.ANNOUNCED:
-            ends = [burst_end(self.settings.timing, t) for t in plan.announced if t <= now]
-            plan.satisfied_until = max([*ends, now])
-        elif caught_new and reason is CheckReason.WINDOW:
-            occurrence = current_window(plan.windows, now, self.lag_s(plan))
-            plan.satisfied_until = occurrence[1] if occurrence else now
+        if caught_new:
+            # Whatever check saw them (a burst check, a retry after an overload, a routine one), the slots a
+            # dense series waited for have come: the rest of the series is skipped.
+            ends = [end for _, end in self._series(plan, now)]
+            if ends:
+                plan.satisfied_until = max([*ends, now])
 
-    def _in_dense(self, plan: TargetPlan, now: datetime) -> bool:
-        """Whether `now` falls in an announced burst or a window occurrence not yet satisfied."""
-        if plan.satisfied_until is not None and plan.satisfied_until >= now:
-            return False
-        timing = self.settings.timing
-        if any(t <= now <= burst_end(timing, t) for t in plan.announced):
-            return True
-        return bool(plan.windows) and current_window(plan.windows, now, self.lag_s(plan)) is not None
+    def _series(self, plan: TargetPlan, now: datetime) -> list[tuple[datetime, datetime]]:
+        """The dense series not yet satisfied that began at most `follow_up_s` before `now`."""
+        found = series(self.settings.timing, plan.announced, plan.windows, now, self.lag_s(plan))
+        done = plan.satisfied_until
+        return [(start, end) for start, end in found if done is None or done < end]
+
+    def _urgent(self, plan: TargetPlan, now: datetime) -> bool:
+        """Whether an error now is retried quickly: `now` falls in a dense series not yet satisfied, or the site
+        has answered only errors since one was running."""
+        return self._erring_through(plan, now) or any(start <= now <= end for start, end in self._series(plan, now))
+
+    def _erring_through(self, plan: TargetPlan, now: datetime) -> bool:
+        """Whether the target's current error streak began while a dense series not yet satisfied was running
+        (e.g. "Service surchargé" at an announced instant): then retries come quickly, each a check of its own,
+        until the site answers normally or `follow_up_s` has passed since the series began."""
+        health = plan.health
+        if health.status is not Health.BACKING_OFF or not health.failures or health.blocks or health.since is None:
+            return False  # a site that refuses us (blocked) keeps its long backoff
+        since = health.since
+        return any(since <= end for _, end in self._series(plan, now))
 
     def _read_notices(self, plan: TargetPlan, obs: Observation, now: datetime) -> None:
         upcoming = [n.instant for n in obs.notices if n.kind is NoticeKind.NEXT_PUBLICATION and n.instant > now]
         if upcoming:
             # A page shows one next publication; a new instant replaces (moves) the pending ones not yet due.
             plan.announced = sorted({t for t in plan.announced if t <= now} | {min(upcoming)})
-        last = self.settings.timing.burst_offsets_s[-1]
-        plan.announced = [t for t in plan.announced if t + timedelta(seconds=last) > now]
+        timing = self.settings.timing
+        keep = timedelta(seconds=max(timing.burst_offsets_s[-1], timing.follow_up_s))
+        plan.announced = [t for t in plan.announced if t + keep > now]
 
     def _plan_next(self, plan: TargetPlan, now: datetime) -> None:
         if not plan.watched:
@@ -247,9 +258,11 @@ class Policy:
         win = next_window(s.timing, plan.windows, now, plan.satisfied_until, self.lag_s(plan)) if plan.windows else None
         if win is not None:
             candidates.append((win, CheckReason.WINDOW))
+        health = plan.health
+        if health.until is not None and self._erring_through(plan, now):
+            candidates.append((health.until, CheckReason.RETRY))
         when, why = min(candidates, key=lambda c: c[0])
         when = max(when, earliest)
-        health = plan.health
         if health.status is not Health.OK and health.until is not None and health.until > when:
             when = health.until
             why = CheckReason.PROBE if health.status in (Health.PAUSED, Health.NEEDS_HUMAN) else CheckReason.RETRY

@@ -8,7 +8,9 @@
   minutes (an agent picks a date and a minute, slot-dynamics §1), so a window is checked at every whole
   minute from its start to its end; where the site shows a batch up to `lag_s` later (RDV Préfecture's
   60 s cache), also every `window_step_s` in between and until the lag has run out.
-Once a dense series has caught new slots, the rest of it is skipped (`satisfied_until`).
+Once a dense series has caught new slots, the rest of it is skipped (`satisfied_until`). When its checks met
+only site errors ("Service surchargé" falls on the instant of many hot publications), quick retries go on
+after it for up to `follow_up_s` (`series`), until the site answers normally again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ class Timing:
     burst_offsets_s: tuple[float, ...] = (0, 10, 20, 30, 40, 50, 60, 70, 90, 120, 180)
     pre_check_s: float = 900.0
     window_step_s: float = 20.0
+    # How long after a dense series began quick retries go on while the site answers only errors (overloads
+    # at an instant last LogNormal(median 2 min, p90 6 min), slot-dynamics §8: 15 min covers ~99 %).
+    follow_up_s: float = 900.0
 
     @property
     def burst_checks(self) -> int:
@@ -98,6 +103,19 @@ def next_window(
                 best = candidate
             break
     return best
+
+
+def series(
+    timing: Timing, instants: Iterable[datetime], windows: Sequence[tuple[float, float]], now: datetime, lag_s: float
+) -> list[tuple[datetime, datetime]]:
+    """The dense series (start, end of its checks) that began at most `follow_up_s` before `now`: announced
+    bursts and window occurrences."""
+    follow = timedelta(seconds=timing.follow_up_s)
+    out = [(t, burst_end(timing, t)) for t in instants if t <= now <= t + follow]
+    occurrence = current_window(windows, now, lag_s + timing.follow_up_s) if windows else None
+    if occurrence is not None:
+        out.append((occurrence[0], occurrence[1] - follow))
+    return out
 
 
 def weekly_window_checks(timing: Timing, windows: Sequence[tuple[float, float]], lag_s: float) -> int:
