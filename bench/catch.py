@@ -13,8 +13,9 @@ An opening of the ground truth (`World.openings`) is *announced* when a notice s
 before it fell, or when it was opened by a fixed weekly (or daily) release that the history already showed
 twice at the same time; otherwise *unannounced*. It is caught when a check saw one of its slots while it
 was visible; delay = that check − the opening's start (also given from the first instant the site answered
-normally, since "Service surchargé" at the instant hides some announced batches from everybody). Per-host
-limits are each system's defaults raised to 1.5× what the baseline itself asks of the host. Final stdout
+normally, since "Service surchargé" at the instant hides some announced batches from everybody). A check
+sends the HTTP requests the simulator's site needs (`requests_per_check`), and per-host limits, which count
+requests, are each system's defaults raised to 1.5× what the baseline itself asks of the host. Final stdout
 line: one JSON object.
 """
 
@@ -29,6 +30,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +39,7 @@ from creneau.detector import DetectorState, detect
 from creneau.monitor.policy import Policy, PolicySettings
 from creneau.monitor.politeness import DEFAULT_HOST_RULES, HostRules
 from creneau.sim.generator import generate_realistic_france
-from creneau.sim.model import EpisodeKind, Opening, SimSlot, World
+from creneau.sim.model import EpisodeKind, Opening, SimSlot, SimTarget, World
 from creneau.types import PARIS, Notice, NoticeKind, Observation, Outcome, Slot, System
 
 BASELINE_S = 180.0
@@ -105,7 +107,8 @@ class Checker:
         if target.system is System.RDVPREF and (pub := world.next_publication(tid, t)) is not None:
             notices = (Notice(NoticeKind.NEXT_PUBLICATION, pub.instant, pub.week_of),)
         outcome = Outcome.SLOTS_AVAILABLE if slots else Outcome.NO_SLOTS
-        return Observation(tid, t, outcome, "sim", slots, notices), visible
+        requests = requests_per_check(target, visible)
+        return Observation(tid, t, outcome, "sim", slots, notices, requests=requests), visible
 
     def _slot(self, s: SimSlot) -> Slot:
         slot = self.slots.get(s.id)
@@ -310,20 +313,35 @@ def _ratio(rate: float | int | None, baseline: dict[str, float | int | None]) ->
     return round(rate / base, 3) if rate is not None and base else None
 
 
+def requests_per_check(target: SimTarget, visible: Sequence[SimSlot] = ()) -> int:
+    """HTTP requests one check of the simulated site sends (measured against `creneau.sim`): a legacy form 3
+    to reach its guichet list and 2 per guichet (4 with a single guichet), 3 more per guichet showing its
+    calendar; RDV Préfecture one slot page with a kept session; ANTS one search."""
+    if target.system is not System.LEGACY:
+        return 1
+    guichets = len(target.plannings)
+    walk = 3 + 2 * guichets if guichets > 1 else 4
+    return walk + 3 * len({s.planning_id for s in visible})
+
+
 def host_rules(world: World) -> dict[str, HostRules]:
-    """Per-host limits for the run: each system's defaults, raised to 1.5× what the baseline itself asks of a
-    host (the national sites serve every target from one host; the baseline ignores politeness)."""
+    """Per-host limits for the run: each system's defaults, raised to 1.5× the checks and the requests the
+    baseline itself asks of a host (the national sites serve every target from one host; the baseline
+    ignores politeness)."""
     load: dict[str, int] = defaultdict(int)
+    requests: dict[str, int] = defaultdict(int)
     system_of = {}
     for target in world.targets.values():
         load[target.host] += 1
+        requests[target.host] += requests_per_check(target)
         system_of[target.host] = target.system
     rules = {}
     for host, n in load.items():
         base = DEFAULT_HOST_RULES[system_of[host]]
-        per_hour = 1.5 * n * 3600 / BASELINE_S
+        checks_per_hour = 1.5 * n * 3600 / BASELINE_S
+        per_hour = 1.5 * requests[host] * 3600 / BASELINE_S
         rules[host] = HostRules(
-            min_gap_s=min(base.min_gap_s, 3600 / per_hour),
+            min_gap_s=min(base.min_gap_s, 3600 / checks_per_hour),
             max_concurrent=base.max_concurrent,
             per_minute=max(base.per_minute, math.ceil(per_hour / 60)) if base.per_minute else 0,
             hourly_budget=max(base.hourly_budget, math.ceil(per_hour)),

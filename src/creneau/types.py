@@ -170,6 +170,8 @@ class Observation:
 
     `raw_page` keeps the last page body seen (for the evidence dossier and for reviewing unrecognised
     layouts); `page_digest` is its SHA-256. `evidence` says which element or status decided the outcome.
+    `requests` is how many HTTP requests the check sent (redirects included), what it cost the site's
+    per-host budgets; None when nobody counted (an observation built outside the monitor).
     """
 
     target_id: str
@@ -185,6 +187,7 @@ class Observation:
     page_digest: str = ""
     raw_page: bytes = b""
     retry_after_s: float | None = None
+    requests: int | None = None
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready view (what `creneau check --json` prints)."""
@@ -219,4 +222,5 @@ class Observation:
             "page": self.page,
             "page_digest": self.page_digest,
             "retry_after_s": self.retry_after_s,
+            "requests": self.requests,
         }

@@ -26,13 +26,15 @@ async def test_snapshot_restores_plans_and_host_counters_when_saved(tmp_path: Pa
     policy = Policy()
     policy.watch("t1", "www.example.gouv.fr", System.LEGACY, T0)
     policy.begin("t1", T0)
-    policy.record(Observation("t1", T0, Outcome.NO_SLOTS, "test"), now=T0 + timedelta(seconds=2))
+    policy.record(Observation("t1", T0, Outcome.NO_SLOTS, "test", requests=9), now=T0 + timedelta(seconds=2))
     await save_policy(policy, tmp_path / POLICY_FILE)
 
     loaded = await load_policy(tmp_path / POLICY_FILE, PolicySettings())
 
     assert loaded.plans["t1"].checks == 1
-    assert loaded.hosts["www.example.gouv.fr"].used_today == 1
+    assert loaded.plans["t1"].requests_per_check == 9
+    assert loaded.hosts["www.example.gouv.fr"].used_today == 9
+    assert loaded.hosts["www.example.gouv.fr"].planned_rate == policy.hosts["www.example.gouv.fr"].planned_rate > 0
     assert loaded.plans["t1"].next_at == policy.plans["t1"].next_at
 
 

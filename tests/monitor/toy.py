@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,17 +42,29 @@ def make_world(kinds: dict[str, tuple[float, float]], copies: int, days: float, 
     return world
 
 
-def run(policy: Policy, world: dict[str, ToyTarget], days: float, *, host_of: str = "one") -> int:
-    """Check the world for `days` with `policy` (reallocating daily); returns the number of checks."""
+Look = Callable[[str, datetime], Observation]
+
+
+def drive(
+    policy: Policy,
+    look: Look,
+    ids: Iterable[str],
+    days: float,
+    *,
+    system: System = System.RDVPREF,
+    host_of: str = "one",
+) -> list[Observation]:
+    """Check the targets `ids` for `days` with `policy` (reallocating daily), each check's observation made by
+    `look(target, t)`, on one host ("host") or each on its own (`host_of="own"`); returns the observations."""
     heap: list[tuple[datetime, str]] = []
-    for tid in world:
-        policy.watch(tid, tid if host_of == "own" else "host", System.RDVPREF, T0)
-        nxt = policy.next_check(tid)
-        assert nxt is not None
-        heap.append((nxt, tid))
+    ids = list(ids)
+    for tid in ids:
+        policy.watch(tid, tid if host_of == "own" else "host", system, T0)
+        heap.append((_next(policy, tid), tid))
     heapq.heapify(heap)
-    states = {tid: DetectorState() for tid in world}
-    end, next_alloc, checks = T0 + timedelta(days=days), T0 + timedelta(days=1), 0
+    states = {tid: DetectorState() for tid in ids}
+    end, next_alloc = T0 + timedelta(days=days), T0 + timedelta(days=1)
+    seen = []
     while heap:
         t, tid = heapq.heappop(heap)
         if t >= end:
@@ -59,23 +72,36 @@ def run(policy: Policy, world: dict[str, ToyTarget], days: float, *, host_of: st
         if t >= next_alloc:
             policy.reallocate(next_alloc)
             next_alloc += timedelta(days=1)
-            heap = [(n, x) for x in world if (n := policy.next_check(x)) is not None]
+            heap = [(_next(policy, x), x) for x in ids]
             heapq.heapify(heap)
             continue
         if (wait := policy.host_wait(tid, t)) is not None:
             heapq.heappush(heap, (wait, tid))
             continue
         policy.begin(tid, t)
-        checks += 1
+        obs = look(tid, t)
+        detection = detect(states[tid], obs)
+        states[tid] = detection.state
+        policy.record(obs, detection.transitions)
+        seen.append(obs)
+        heapq.heappush(heap, (_next(policy, tid), tid))
+    return seen
+
+
+def _next(policy: Policy, tid: str) -> datetime:
+    nxt = policy.next_check(tid)
+    assert nxt is not None
+    return nxt
+
+
+def run(policy: Policy, world: dict[str, ToyTarget], days: float, *, host_of: str = "one") -> int:
+    """Check the world for `days` with `policy` (reallocating daily); returns the number of checks."""
+
+    def look(tid: str, t: datetime) -> Observation:
         target = world[tid]
         visible = [(i, s) for i, (a, b, s) in enumerate(target.openings) if a <= t < b]
         target.caught.update(i for i, _ in visible)
         slots = tuple(s for _, s in visible)
-        obs = Observation(tid, t, Outcome.SLOTS_AVAILABLE if slots else Outcome.NO_SLOTS, "toy", slots)
-        detection = detect(states[tid], obs)
-        states[tid] = detection.state
-        policy.record(obs, detection.transitions)
-        nxt = policy.next_check(tid)
-        assert nxt is not None
-        heapq.heappush(heap, (nxt, tid))
-    return checks
+        return Observation(tid, t, Outcome.SLOTS_AVAILABLE if slots else Outcome.NO_SLOTS, "toy", slots)
+
+    return len(drive(policy, look, world, days, host_of=host_of))

@@ -2,10 +2,11 @@
 """Share a budget of routine checks between targets and 4-hour blocks of the week.
 
 Each (target, 4-hour block) gets one check interval. The value of an interval is the number of openings it is
-expected to catch there (`Curve.rates` × the block's share of openings); its cost is the number of requests.
+expected to catch there (`Curve.rates` × the block's share of openings); its cost is the number of checks.
 Catching more is worth less and less per extra request (the curves are concave in the request rate), so a
 greedy that always buys the step with the most openings per request, walking each curve's concave hull, gives
-the best allocation for the budget. A per-host cap keeps the sum of intervals on one site polite.
+the best allocation for the budget. A per-host cap on HTTP requests per second (each check costs its target's
+`requests_per_check`) keeps the load on one site polite.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from creneau.monitor.learning import BLOCK_S, N_BLOCKS
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One target's input: expected catches per second at each level, the relative opening rate per block
-    (mean 1), the host it lives on and the range of levels it may use (indices into LEVELS_S)."""
+    (mean 1), the host it lives on, the range of levels it may use (indices into LEVELS_S) and the HTTP
+    requests one of its checks sends."""
 
     target_id: str
     host: str
@@ -29,10 +31,11 @@ class Unit:
     shape: tuple[float, ...]
     min_level: int = 0
     max_level: int = len(LEVELS_S) - 1
+    requests_per_check: float = 1.0
 
 
 def _hull(unit: Unit) -> list[int]:
-    """Levels on the upper concave hull of (requests per second, catches per second), cheapest first."""
+    """Levels on the upper concave hull of (checks per second, catches per second), cheapest first."""
     points = [(1.0 / LEVELS_S[j], unit.rates[j], j) for j in range(unit.max_level, unit.min_level - 1, -1)]
     hull: list[tuple[float, float, int]] = []
     for p in points:
@@ -53,7 +56,7 @@ def allocate(
     host_caps_per_s: Mapping[str, float] | None = None,
     blocks: Sequence[int] | None = None,
 ) -> dict[str, list[int]]:
-    """Level index per block for each unit, spending at most `budget` requests over `blocks` (default: the
+    """Level index per block for each unit, spending at most `budget` checks over `blocks` (default: the
     whole week). Blocks outside `blocks` get their cheapest level; when the cheapest levels alone cost more
     than the budget, every block keeps its cheapest level."""
     caps = host_caps_per_s or {}
@@ -73,7 +76,7 @@ def allocate(
             position[(unit.target_id, b)] = 0
             spent += BLOCK_S / LEVELS_S[hull[0]]
             key = (unit.host, b)
-            load[key] = load.get(key, 0.0) + 1.0 / LEVELS_S[hull[0]]
+            load[key] = load.get(key, 0.0) + unit.requests_per_check / LEVELS_S[hull[0]]
             _push(heap, unit, hull, 0, b)
     while heap and spent < budget:
         _, target_id, b = heapq.heappop(heap)
@@ -83,10 +86,11 @@ def allocate(
         extra = 1.0 / LEVELS_S[new] - 1.0 / LEVELS_S[old]
         cost = BLOCK_S * extra
         cap = caps.get(unit.host)
-        if spent + cost > budget or (cap is not None and load[(unit.host, b)] + extra > cap):
+        requests = extra * unit.requests_per_check
+        if spent + cost > budget or (cap is not None and load[(unit.host, b)] + requests > cap):
             continue
         spent += cost
-        load[(unit.host, b)] += extra
+        load[(unit.host, b)] += requests
         position[(target_id, b)] = i + 1
         chosen[target_id][b] = new
         _push(heap, unit, hull, i + 1, b)

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from creneau.monitor import cost as check_cost
 from creneau.monitor.allocation import Unit, allocate, weekly_cost
 from creneau.monitor.durations import LEVELS_S
 from creneau.monitor.learning import N_BLOCKS, WEEK_S, block_of
 from creneau.monitor.plan import CheckReason, PlanSummary, TargetPlan
-from creneau.monitor.politeness import HostRules
 from creneau.monitor.timing import weekly_window_checks
 
 if TYPE_CHECKING:
@@ -107,21 +107,6 @@ def _label(openings_per_day: float, median_s: float, evidence: float, p_slowest:
     return "warm"
 
 
-ROUTINE_SHARE = 0.85  # of a host's capacity; the rest stays free for announced bursts, windows and retries
-
-
-def _routine_cap(rules: HostRules) -> float:
-    """Routine requests per second a host may take, from the tightest of its limits."""
-    per_s = [1.0 / rules.min_gap_s] if rules.min_gap_s else [1e9]
-    if rules.per_minute:
-        per_s.append(rules.per_minute / 60)
-    if rules.hourly_budget:
-        per_s.append(rules.hourly_budget / 3600)
-    if rules.daily_budget:
-        per_s.append(rules.daily_budget / _DAY)
-    return ROUTINE_SHARE * min(per_s)
-
-
 def _pooled_shape(plans: list[TargetPlan], now: datetime) -> list[float]:
     """Relative opening rate per block over all targets (each weighted by its own rate), half-way to flat."""
     seen = [0.0] * N_BLOCKS
@@ -166,7 +151,9 @@ def reallocate(policy: Policy, now: datetime) -> None:
             fixed += WEEK_S / s.cadence_s
         else:
             shape = tuple(plan.stats.block_shape(now, prior))
-            units.append(Unit(plan.target_id, plan.host, curve.rates, shape, lo, hi))
+            units.append(
+                Unit(plan.target_id, plan.host, curve.rates, shape, lo, hi, check_cost.expected_requests(plan))
+            )
         cost = _DAY / s.cadence_s if learning else 0.0
         plan.summary = PlanSummary(
             label, per_day, curve.median_s, curve.evidence, curve.p_catch, cost, len(plan.windows)
@@ -185,7 +172,7 @@ def reallocate(policy: Policy, now: datetime) -> None:
         + rates.get(CheckReason.PROBE.value, 0.0)
     )
     budget = len(plans) * s.requests_per_target_day * (1 - s.budget_margin) - fixed / 7 - reserve - ledger.debt
-    caps = {plan.host: _routine_cap(policy.host_rules(plan)) for plan in plans}
+    caps = _host_caps(policy, plans)
     chosen = allocate(units, budget * len(horizon) / 6, caps, horizon)
     for unit in units:
         plan = policy.plans[unit.target_id]
@@ -195,3 +182,14 @@ def reallocate(policy: Policy, now: datetime) -> None:
         plan.levels = levels
         if plan.summary is not None:
             plan.summary = replace(plan.summary, requests_per_day=weekly_cost(levels, horizon[:6]))
+    check_cost.replan(policy, now)
+
+
+def _host_caps(policy: Policy, plans: list[TargetPlan]) -> dict[str, float]:
+    """Routine HTTP requests per second each host may take (its costliest check sizes the gap's share)."""
+    costliest: dict[str, tuple[int, TargetPlan]] = {}
+    for plan in plans:
+        requests = check_cost.expected_requests(plan)
+        if plan.host not in costliest or requests > costliest[plan.host][0]:
+            costliest[plan.host] = (requests, plan)
+    return {host: check_cost.request_rate_cap(policy.host_rules(plan), n) for host, (n, plan) in costliest.items()}

@@ -4,6 +4,7 @@ that tie the in-memory scheduling policy to what the store knows.
 
 - `run_check` never raises: a timeout becomes a `network_error` observation, an adapter bug a
   `layout_unknown` one (inconclusive outcomes never open nor close an opening, so a bug cannot alert).
+  Every observation it returns says how many HTTP requests the check sent, failed or abandoned ones too.
 - `split_host_rules` gives each of N monitor processes 1/N of every host's limits, so that together they
   stay within what one polite client may ask.
 - `health_from_state` rebuilds a target's health from the store's schedule columns when another process
@@ -14,17 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from creneau.monitor.backoff import Health, TargetHealth
+from creneau.monitor.cost import expected_requests
 from creneau.monitor.policy import Policy
 from creneau.monitor.politeness import HostRules, wait_until
 from creneau.sim.clock import Clock
 from creneau.sources.base import SourceDeps, adapter_for
 from creneau.sources.errors import SourceError
+from creneau.sources.http import count_requests
 from creneau.store import TargetState
 from creneau.types import Observation, Outcome, System, Target
 
@@ -32,7 +35,13 @@ log = logging.getLogger(__name__)
 
 
 async def run_check(target: Target, deps: SourceDeps, *, timeout_s: float, clock: Clock) -> Observation:
-    """One check of `target` through its system's adapter. Always returns an observation."""
+    """One check of `target` through its system's adapter, with the requests it sent. Always returns."""
+    with count_requests() as tally:
+        observation = await _observe(target, deps, timeout_s=timeout_s, clock=clock)
+    return replace(observation, requests=tally.requests)
+
+
+async def _observe(target: Target, deps: SourceDeps, *, timeout_s: float, clock: Clock) -> Observation:
     started = time.perf_counter()
 
     def failed(outcome: Outcome, evidence: str) -> Observation:
@@ -66,21 +75,30 @@ def split_host_rules(rules: Mapping[System, HostRules], processes: int) -> dict[
         system: HostRules(
             min_gap_s=r.min_gap_s * processes,
             max_concurrent=max(1, r.max_concurrent // processes),
-            hourly_budget=math.ceil(r.hourly_budget / processes) if r.hourly_budget else 0,
-            daily_budget=math.ceil(r.daily_budget / processes) if r.daily_budget else 0,
+            hourly_budget=_share(r.hourly_budget, processes),
+            daily_budget=_share(r.daily_budget, processes),
+            per_minute=_share(r.per_minute, processes),
         )
         for system, r in rules.items()
     }
 
 
+def _share(budget: int, processes: int) -> int:
+    return max(1, budget // processes) if budget else 0
+
+
 def host_waits(policy: Policy, now: datetime) -> dict[str, datetime]:
-    """Hosts that may not take a new request now → when they may (hosts the policy knows of)."""
+    """Hosts that may not take a new check now → when they may (hosts the policy knows of). A host counts as
+    free only when its costliest watched target's check fits, so no claimed target is refused for its cost."""
     rules: dict[str, HostRules] = {}
+    requests: dict[str, int] = {}
     for plan in policy.plans.values():
         rules.setdefault(plan.host, policy.host_rules(plan))
+        if plan.watched:
+            requests[plan.host] = max(requests.get(plan.host, 1), expected_requests(plan))
     waits = {}
     for host, state in policy.hosts.items():
-        if host in rules and (when := wait_until(rules[host], state, now)) is not None:
+        if host in rules and (when := wait_until(rules[host], state, now, requests.get(host, 1))) is not None:
             waits[host] = when
     return waits
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from creneau.monitor import politeness
+from creneau.monitor import cost, politeness
 from creneau.monitor.durations import LEVELS_S
 from creneau.monitor.learning import BLOCK_S, block_of
 from creneau.monitor.plan import TargetPlan
@@ -81,6 +81,13 @@ def describe(policy: Policy, plan: TargetPlan, now: datetime) -> str:
     if health.status.value != "ok":
         lines.append(f"Status {health.status.value}: {health.reason}.")
     rules = policy.host_rules(plan)
+    sent = "expected" if plan.requests_per_check is None else "seen lately"
+    lines.append(f"A check sends up to {cost.expected_requests(plan)} HTTP requests ({sent}).")
+    factor = cost.stretch(policy, plan)
+    if factor > 1.0:
+        lines.append(
+            f"Routine checks are {factor:.1f}× further apart than planned to keep the host within its budgets."
+        )
     lines.append(f"Host {plan.host}: {politeness.describe(rules, policy.hosts[plan.host], now)}.")
     if plan.next_at is not None:
         lines.append(f"Next check {plan.next_at.astimezone(PARIS):%d/%m %H:%M:%S} ({plan.next_reason.value}).")

@@ -10,6 +10,7 @@ from typing import Any
 
 from creneau.monitor.backoff import TargetHealth
 from creneau.monitor.learning import TargetStats
+from creneau.monitor.politeness import Charge
 from creneau.types import System
 
 
@@ -74,12 +75,17 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
 @dataclass(slots=True)
 class TargetPlan:
     """A target's schedule. `levels` (per 4-hour block of the week, indices into `LEVELS_S`) is None while the
     target is being learned at the default cadence; `announced` holds pending publication instants;
     `satisfied_until` ends a dense series once it caught new slots; `running` is the reason of the check in
-    progress."""
+    progress and `charge` what it was counted for on its host; `requests_per_check` is what a check of the
+    target is expected to send (None: not checked yet, see `monitor.cost`)."""
 
     target_id: str
     host: str
@@ -99,6 +105,8 @@ class TargetPlan:
     stats: TargetStats = field(default_factory=TargetStats)
     summary: PlanSummary | None = None
     checks: int = 0
+    requests_per_check: float | None = None
+    charge: Charge | None = None
 
     def __post_init__(self) -> None:
         self.stats.half_life_s = self.half_life_s
@@ -122,6 +130,7 @@ class TargetPlan:
             "stats": self.stats.to_dict(),
             "summary": self.summary.to_dict() if self.summary else None,
             "checks": self.checks,
+            "requests_per_check": self.requests_per_check,
         }
 
     @classmethod
@@ -147,6 +156,7 @@ class TargetPlan:
             stats=TargetStats.from_dict(data.get("stats", {})),
             summary=PlanSummary.from_dict(summary) if summary else None,
             checks=int(data.get("checks", 0)),
+            requests_per_check=_float(data.get("requests_per_check")),
         )
         if plan.watched and plan.next_at is None:
             plan.next_at = plan.last_check or plan.watched_since

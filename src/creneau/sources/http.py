@@ -10,6 +10,9 @@ sent (the simulator), keeping the official Host header.
 A flow opened with `min_gap_s` waits that long after the previous answer from the same host before each
 request, redirects included, and across the walks of the whole process (`HostPacer`): sites that count
 requests per client IP (the legacy module answers 502 above ~1 request/s) see one paced stream.
+
+`count_requests()` tallies every request sent inside it (in this task and the tasks it starts), whatever
+flows the adapter opened: the monitor charges a check's real cost, not one request, to the host's budgets.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -66,6 +70,30 @@ def decode_body(body: bytes, content_type: str) -> str:
         except (LookupError, UnicodeDecodeError):
             continue
     return body.decode("latin-1")
+
+
+@dataclass(slots=True)
+class RequestTally:
+    """How many HTTP requests were sent (redirects and failed attempts included) while it was current."""
+
+    requests: int = 0
+
+
+_TALLY: ContextVar[RequestTally | None] = ContextVar("creneau_request_tally", default=None)
+
+
+@contextlib.contextmanager
+def count_requests() -> Iterator[RequestTally]:
+    """Count the requests sent inside the block (by any flow); a block inside another counts for both."""
+    outer = _TALLY.get()
+    tally = RequestTally()
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
+        if outer is not None:
+            outer.requests += tally.requests
 
 
 class HostPacer:
@@ -240,6 +268,8 @@ class Flow:
     ) -> Page:
         started = time.perf_counter()
         self.requests += 1
+        if (tally := _TALLY.get()) is not None:
+            tally.requests += 1
         try:
             async with self.http.session.request(
                 method,

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from creneau.sources.http import count_requests
 from creneau.sources.legacy import ADAPTER
 from creneau.sources.legacy.client import SEARCH_WEEKS, GuichetResult, combine
 from creneau.types import Outcome, ParseResult, Slot
@@ -152,3 +154,18 @@ def test_combine_reports_slots_only_on_evidence_and_no_slots_only_when_complete(
     combined, _ = combine(results, expected)
     assert combined.outcome is outcome
     assert len(combined.slots) == (2 if outcome is Outcome.SLOTS_AVAILABLE else 0)
+
+
+async def test_check_counts_every_request_it_sends_when_its_requests_are_tallied(replay: Replay) -> None:
+    site, deps = await replay({"17637": "none", "17638": "empty"})
+
+    async def tallied(walk: Callable[[], Awaitable[object]]) -> int:
+        with count_requests() as tally:
+            await walk()
+        return tally.requests
+
+    form = tallied(lambda: ADAPTER.check(ADAPTER.target_from_url(URL), deps))
+    other = tallied(lambda: deps.http.flow().get(URL))  # another walk at the same time counts apart
+    with count_requests() as everything:
+        assert await asyncio.gather(form, other) == [12, 1]  # redirects included (see the walk above)
+    assert everything.requests == len(site.log) == 13
