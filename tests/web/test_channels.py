@@ -252,3 +252,12 @@ async def test_telegram_page_shows_the_bots_one_time_link_when_a_bot_is_set(kit:
     response = await form(people.owner, "/channels/telegram", page="/channels")
     assert response.status_code == 200
     assert re.search(r"https://t\.me/creneau_test_bot\?start=[A-Za-z0-9_-]{16,64}", response.text)
+
+
+async def test_channel_list_says_active_in_the_gender_of_its_noun_in_french(kit: WebKit, people: People) -> None:
+    await watch(people.owner, kit.store)
+    await email_channel(people.owner, kit.store)
+    channels = (await people.owner.client.get("/channels")).text
+    watches = (await people.owner.client.get("/watches")).text
+    assert ">actif</span>" in channels  # un canal actif
+    assert ">active</span>" in watches  # une surveillance active

@@ -54,6 +54,14 @@ def _template_gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) 
     return found % variables if variables or "%" in found else found
 
 
+@pass_eval_context
+def _template_pgettext(eval_ctx: EvalContext, context: str, message: str, /) -> str:
+    """`pgettext()` in templates, for a word whose French form depends on what it qualifies (a channel is
+    "actif", a watch "active")."""
+    text = i18n.translations(i18n.get_locale()).pgettext(context, message)
+    return Markup(text) if eval_ctx.autoescape else text  # noqa: S704 - translations are ours
+
+
 def build_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
     env = Environment(
         loader=FileSystemLoader([TEMPLATES, *extra_dirs]),
@@ -65,7 +73,7 @@ def build_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         auto_reload=False,  # shipped templates do not change while serving: no stat() per render
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update({"_": _template_gettext, "gettext": _template_gettext})
+    env.globals.update({"_": _template_gettext, "gettext": _template_gettext, "pgettext": _template_pgettext})
     env.filters.update(
         when=i18n.when,
         day=i18n.day,
