@@ -32,7 +32,7 @@ from creneau.sim.model import Episode, Planning, RateRules, SimSlot, SimTarget, 
 from creneau.sim.server import SimServer
 from creneau.store import Store
 from creneau.store.models import Base
-from creneau.store.testing import postgres_base_url, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip
 from creneau.types import System
 
 T0 = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)  # Monday 08:00 in Paris
@@ -55,10 +55,7 @@ BACKENDS = [
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A migrated PostgreSQL schema private to the test module (skips with the reason when unreachable)."""
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         asyncio.run(_migrate(url))
         yield url
 

@@ -24,7 +24,7 @@ from creneau.notify.fakes.telegram import FakeTelegram
 from creneau.notify.ratelimit import Rate
 from creneau.sim.clock import ManualClock
 from creneau.store import Store
-from creneau.store.testing import postgres_base_url, reset, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip, reset
 
 from .kit import Accounts, Person
 
@@ -49,10 +49,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         yield url
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from creneau.store import Store
-from creneau.store.testing import postgres_base_url, reset, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip, reset
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -24,10 +24,7 @@ BACKENDS = [
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL on a schema private to this test module."""
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         yield url
 
 

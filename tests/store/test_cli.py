@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from creneau.cli import CliError, build_app
 from creneau.store.migrate import head_revision
-from creneau.store.testing import postgres_base_url, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip
 
 from .conftest import BACKENDS
 
@@ -24,10 +24,7 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'var' / 'creneau.sqlite3'}"
         return
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         yield url
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from creneau.store import Store, UnsupportedDatabase, create_engine_for
 from creneau.store.migrate import current_revision, downgrade, head_revision, render_item
 from creneau.store.models import Base
-from creneau.store.testing import postgres_base_url, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip
 
 from .conftest import BACKENDS
 
@@ -26,10 +26,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'empty.sqlite3'}"
         return
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         yield url
 
 

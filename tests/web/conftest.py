@@ -18,7 +18,7 @@ from creneau.config import Settings
 from creneau.notify.fakes.smtp import SmtpSink
 from creneau.sim.clock import ManualClock
 from creneau.store import Store
-from creneau.store.testing import postgres_base_url, reset, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip, reset
 from creneau.web import create_app
 
 from .kit import BASE, WebKit
@@ -43,10 +43,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         yield url
 
 

@@ -59,6 +59,18 @@ def temp_pg_schema(base_url: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
+@contextmanager
+def pg_schema_or_skip() -> Iterator[str]:
+    """`temp_pg_schema` on the reachable server; skips the calling test, with the reason, when there is none."""
+    base, reason = postgres_base_url()
+    if base is None:
+        import pytest  # only tests call this
+
+        pytest.skip(reason)
+    with temp_pg_schema(base) as url:
+        yield url
+
+
 async def reset(store: Store) -> None:
     """Delete every row of every table (the schema stays), children first."""
     async with store.write() as tx:

@@ -15,7 +15,7 @@ from playwright.async_api import Browser
 from tests.pipeline_kit import migrated_sqlite
 
 from creneau.catalog.core import Catalog, load_catalog
-from creneau.store.testing import postgres_base_url, temp_pg_schema
+from creneau.store.testing import pg_schema_or_skip
 
 from .stack import chromium, skip_without_chromium
 
@@ -50,8 +50,5 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    base, reason = postgres_base_url()
-    if base is None:
-        pytest.skip(reason)
-    with temp_pg_schema(base) as url:
+    with pg_schema_or_skip() as url:
         yield url
