@@ -159,6 +159,10 @@ class Texts:
         with self._speaking():
             return i18n.gettext(message, **values)
 
+    def of(self, context: str, message: str) -> str:
+        """A word translated for what it qualifies (`t.of("channel", "active")`)."""
+        return i18n.translations(self.locale).pgettext(context, message)
+
     def plural(self, singular: str, plural: str, n: int) -> str:
         with self._speaking():
             return i18n.ngettext(singular, plural, n)
@@ -270,7 +274,7 @@ async def sign_up(page: Page, stack: Stack, email: str, t: Texts) -> None:
 async def add_sign_in_address(page: Page, email: str, t: Texts) -> None:
     """On "How I am told": the one-click e-mail channel of the sign-in address (proven by the sign-in)."""
     await page.get_by_role("button", name=t("Send alerts to %(email)s", email=email)).click()
-    await expect(page.get_by_role("main").get_by_role("listitem").first).to_contain_text(t("active"))
+    await expect(page.get_by_role("main").get_by_role("listitem").first).to_contain_text(t.of("channel", "active"))
 
 
 async def watch_from_wizard(page: Page, t: Texts, commune: str, demarche: str, target_id: str) -> None:
