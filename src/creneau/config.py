@@ -39,7 +39,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Legacy booking module: pause after each answer before the next request to the same host, redirects "
-            "and other checks included (its sites answer 502 above ~1 request/s over 10 s)."
+            "and other checks included (its sites answer 502 above ~1 request/s over 10 s). With N monitor "
+            "processes each waits N times this."
         ),
     )
 

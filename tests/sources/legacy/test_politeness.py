@@ -58,3 +58,12 @@ async def test_default_pacing_gets_no_502_when_checking_multi_guichet_forms_of_o
     for observation, form in zip(observations, (FORM, OTHER, FORM), strict=True):
         assert observation.outcome is Outcome.SLOTS_AVAILABLE, observation.evidence
         assert {s.guichet for s in observation.slots} == {p.id for p in form.plannings}
+
+
+def test_monitors_sharing_the_hosts_pace_legacy_requests_as_one_stream() -> None:
+    from creneau.sources.legacy.client import request_gap_s
+
+    one = Settings.model_construct(legacy_request_gap_s=1.5)
+    three = Settings.model_construct(legacy_request_gap_s=1.5, monitor_processes=3)
+    assert request_gap_s(one) == 1.5
+    assert request_gap_s(three) == 4.5

@@ -52,10 +52,17 @@ class GuichetResult:
     page: Page | None
 
 
+def request_gap_s(settings: Settings) -> float:
+    """The pause before each request to a legacy host from this process. The pacing is per process, so
+    `monitor_processes` monitors each wait N times the gap: together they stay one request per gap, the way
+    they split the hosts' budgets."""
+    return settings.legacy_request_gap_s * settings.monitor_processes
+
+
 async def check(target: Target, deps: SourceDeps) -> Observation:
     started = time.perf_counter()
     settings = deps.settings or Settings.model_construct()
-    flow = deps.http.flow(min_gap_s=settings.legacy_request_gap_s)
+    flow = deps.http.flow(min_gap_s=request_gap_s(settings))
     walk = _Walk(flow, booking_url(target.url), settings)
     results = await walk.run(target.guichets)
     result, page = combine(results, walk.expected)
