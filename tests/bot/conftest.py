@@ -9,12 +9,12 @@ update, so every answer to it is already at the fake; no sleeps anywhere.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from tests.pipeline_kit import db_url, migrated_sqlite, pg_url, store
 
 from creneau.bot.desk import StoreCaptchaDesk
 from creneau.bot.runner import BotRunner
@@ -24,53 +24,12 @@ from creneau.notify.fakes.telegram import FakeTelegram
 from creneau.notify.ratelimit import Rate
 from creneau.sim.clock import ManualClock
 from creneau.store import Store
-from creneau.store.testing import pg_schema_or_skip, reset
 
 from .kit import Accounts, Person
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
+__all__ = ["db_url", "migrated_sqlite", "pg_url", "store"]  # shared store fixtures
+
 FAST = Rate(10_000, burst=10_000)  # the fake's flood limits are not what these tests are about
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bot-template") / "store.sqlite3"
-
-    async def build() -> None:
-        store = await Store.open(f"sqlite+aiosqlite:///{path}")
-        await store.close()
-
-    asyncio.run(build())
-    return path
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with pg_schema_or_skip() as url:
-        yield url
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        path = tmp_path / "store.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    store = await Store.open(db_url)
-    await reset(store)
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 @pytest.fixture(scope="session")

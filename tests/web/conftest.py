@@ -4,47 +4,26 @@ manual clock, the app, and an httpx2 client talking to it in-process (same event
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import httpx2
 import pytest
+from tests.pipeline_kit import BACKENDS, migrated_sqlite, pg_url
 
 from creneau.catalog.core import Catalog, load_catalog
 from creneau.config import Settings
 from creneau.notify.fakes.smtp import SmtpSink
 from creneau.sim.clock import ManualClock
 from creneau.store import Store
-from creneau.store.testing import pg_schema_or_skip, reset
+from creneau.store.testing import reset
 from creneau.web import create_app
 
 from .kit import BASE, WebKit
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("web-template") / "store.sqlite3"
-
-    async def build() -> None:
-        store = await Store.open(f"sqlite+aiosqlite:///{path}")
-        await store.close()
-
-    asyncio.run(build())
-    return path
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with pg_schema_or_skip() as url:
-        yield url
+__all__ = ["migrated_sqlite", "pg_url"]  # shared store fixtures
 
 
 def _sqlite_url(template: Path, tmp_path: Path) -> str:
@@ -54,15 +33,15 @@ def _sqlite_url(template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> str:
     """SQLite only (the default for page tests); `both_db_url` adds PostgreSQL."""
-    return _sqlite_url(sqlite_template, tmp_path)
+    return _sqlite_url(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture(params=BACKENDS)
-def both_db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+def both_db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> str:
     if request.param == "sqlite":
-        return _sqlite_url(sqlite_template, tmp_path)
+        return _sqlite_url(migrated_sqlite, tmp_path)
     url: str = request.getfixturevalue("pg_url")
     return url
 
