@@ -91,10 +91,13 @@ async def test_runner_leaves_a_target_alone_when_nobody_watches_it(store: Store)
 async def test_runner_spaces_requests_to_one_host_when_targets_share_it(store: Store) -> None:
     async with rig(store, sim_world(FORM, OTHER)) as r:
         await r.watch(TARGET, OTHER_TARGET)
+        gap = DEFAULT_HOST_RULES[System.LEGACY].min_gap_s
         assert await r.round() == 1  # the legacy module: one request at a time, 5 s apart
+        assert r.runner.stats.released >= 1  # claimed, then given back untouched …
+        waiting = [(await store.targets.get(t.id)).state.next_check_at for t in (TARGET, OTHER_TARGET)]
+        assert T0 + timedelta(seconds=gap) in waiting  # … and not due again before its host allows it
         assert await r.round() == 0
-        assert await r.round(after_s=DEFAULT_HOST_RULES[System.LEGACY].min_gap_s) == 1
-        assert r.runner.stats.released >= 1  # claimed, then given back untouched
+        assert await r.round(after_s=gap) == 1
 
 
 async def test_runner_waits_for_the_next_paris_day_when_the_daily_budget_is_spent(store: Store) -> None:

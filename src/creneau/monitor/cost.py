@@ -12,20 +12,22 @@ Routine cadences are stretched so a host's planned load fits: every watched targ
 (expected cost ÷ planned interval) is summed per host, and when the sum passes `ROUTINE_SHARE` of the
 host's tightest request budget, every target on that host is checked proportionally less often. Dense
 checks (announced publications, windows, retries) use the rest, and the budgets themselves stay a hard
-limit (`politeness.wait_until`).
+limit (`politeness.wait_until`). A routine check also leaves room for the dense checks due on its host within
+the next minute (`reserve`): at a release instant (ANTS' midnight, a learned weekly minute) every target of
+the host is due at once, and a sliding minute spent just before on routine checks would make them late.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from creneau.monitor import politeness
 from creneau.monitor.durations import LEVELS_S
 from creneau.monitor.learning import block_of
-from creneau.monitor.plan import TargetPlan
+from creneau.monitor.plan import CheckReason, TargetPlan
 from creneau.monitor.politeness import HostRules, HostState
 from creneau.types import Observation, System
 
@@ -40,6 +42,9 @@ DEFAULT_REQUESTS_PER_CHECK: Mapping[System, float] = {System.LEGACY: 10.0, Syste
 DECAY = 0.1
 ROUTINE_SHARE = 0.85  # of a host's request budget; the rest stays free for announced bursts, windows and retries
 _DAY = 86400.0
+RESERVE_AHEAD = timedelta(minutes=1)  # the span of the tightest sliding budget (ANTS, RDV Préfecture)
+_DENSE = (CheckReason.ANNOUNCED, CheckReason.WINDOW)
+_AFTER_DENSE = timedelta(seconds=1)  # look again once the reserved checks are due (and have started)
 
 
 def expected_requests(plan: TargetPlan) -> int:
@@ -81,13 +86,35 @@ def _state(policy: Policy, plan: TargetPlan) -> HostState:
 
 
 def host_wait(policy: Policy, plan: TargetPlan, now: datetime) -> datetime | None:
-    """When the target's host has room for the target's next check (None: now)."""
-    return politeness.wait_until(policy.host_rules(plan), _state(policy, plan), now, expected_requests(plan))
+    """When the target's host has room for the target's next check (None: now); a routine check also needs
+    room for the dense checks due on the host within `RESERVE_AHEAD`."""
+    state, rules = _state(policy, plan), policy.host_rules(plan)
+    requests = expected_requests(plan)
+    wait = politeness.wait_until(rules, state, now, requests)
+    if wait is not None or plan.next_reason is not CheckReason.ROUTINE:
+        return wait
+    # A dense check more than a minute overdue is running elsewhere or waits for the host anyway.
+    lo, hi = now - RESERVE_AHEAD, now + RESERVE_AHEAD
+    due = [(at, n) for tid, (at, n) in state.dense.items() if lo <= at <= hi and tid != plan.target_id]
+    reserved = sum(n for _, n in due)
+    if reserved and not politeness.fits(rules, state, requests + reserved):
+        return max(now, *(at for at, _ in due)) + _AFTER_DENSE
+    return None
+
+
+def reserve(policy: Policy, plan: TargetPlan) -> None:
+    """Keep the host's list of dense checks to come in step with the target's next check."""
+    dense = _state(policy, plan).dense
+    if plan.watched and plan.next_at is not None and plan.next_reason in _DENSE:
+        dense[plan.target_id] = (plan.next_at, expected_requests(plan))
+    else:
+        dense.pop(plan.target_id, None)
 
 
 def charge(policy: Policy, plan: TargetPlan, now: datetime) -> None:
     """A check of the target starts now: count its expected requests against its host."""
     plan.charge = politeness.begin(_state(policy, plan), now, expected_requests(plan))
+    _state(policy, plan).dense.pop(plan.target_id, None)
 
 
 def settle(policy: Policy, plan: TargetPlan, observation: Observation, now: datetime) -> None:
@@ -134,6 +161,7 @@ def forget(policy: Policy, plan: TargetPlan) -> None:
     """The target is no longer watched: its planned load leaves its host."""
     state = _state(policy, plan)
     state.planned_rate = max(0.0, state.planned_rate - state.planned.pop(plan.target_id, 0.0))
+    state.dense.pop(plan.target_id, None)
 
 
 def replan(policy: Policy, now: datetime) -> None:

@@ -73,10 +73,17 @@ def describe(policy: Policy, plan: TargetPlan, now: datetime) -> str:
             f"Announced publication {instant.astimezone(PARIS):%d/%m %H:%M}: dense checks from the instant to "
             f"+{s.timing.burst_offsets_s[-1]:.0f} s."
         )
-    if plan.windows:
-        spans = ", ".join(f"{_week_time(lo)}–{_week_time(hi)[4:]}" for lo, hi in plan.windows)
+    minutes = [lo for lo, hi in plan.windows if lo == hi]
+    spans = [(lo, hi) for lo, hi in plan.windows if hi > lo]
+    if spans:
+        text = ", ".join(f"{_week_time(lo)}–{_week_time(hi)[4:]}" for lo, hi in spans)
         step = s.timing.step(policy.lag_s(plan))
-        lines.append(f"Learned release windows (checked every {step:.0f} s): {spans}.")
+        lines.append(f"Learned release windows (checked every {step:.0f} s): {text}.")
+    if minutes:
+        lag = policy.lag_s(plan)
+        after = f", then every {s.timing.step(lag):.0f} s for {lag:.0f} s" if lag else ""
+        text = ", ".join(_week_time(lo) for lo in minutes)
+        lines.append(f"Learned release minutes (checked at the minute{after}): {text}.")
     health = plan.health
     if health.status.value != "ok":
         lines.append(f"Status {health.status.value}: {health.reason}.")

@@ -5,6 +5,9 @@
   the input of `durations.DurationModel` (how long openings last, how many there are).
 - When openings start: per 4-hour block of the week (where to spend routine checks) and per 5-minute bin of
   the week and of the day (release windows: the same weekday and time, or the same time, again and again).
+- At which whole minute of the day releases fall, from openings whose start is known within a few minutes
+  (the checks of a window): scheduled releases fall on whole minutes, so once a window's openings keep
+  coming at the same minute the window shrinks to that minute and costs one check instead of one a minute.
 
 All counts decay with a half-life (3 weeks by default; 8 weeks for the release-window bins, which need
 several weeks of evidence), so a target that changes its habits is re-learned.
@@ -14,6 +17,7 @@ is O(1). Times of day are Europe/Paris wall-clock times.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -29,6 +33,11 @@ BLOCK_S = 4 * 3600
 N_BLOCKS = WEEK_S // BLOCK_S
 WINDOW_HALF_LIFE_S = 56 * 86400.0
 _MAX_SPREAD_S = 1900.0  # an opening start known less precisely than this does not feed the window histograms
+_MINUTE_SPREAD_S = 180.0  # … nor the release-minute histogram, above this (lag included)
+DAY_MINUTES = DAY_S // 60
+MINUTE_EVIDENCE = 2.0  # openings pinned to a window's minutes before it shrinks to them
+MINUTE_SHARE = 0.8  # of those openings the kept minutes must agree with
+MAX_RELEASE_MINUTES = 2
 
 
 def week_second(t: datetime) -> float:
@@ -89,6 +98,8 @@ class TargetStats:
     block_exp: list[float] = field(default_factory=lambda: [0.0] * N_BLOCKS)
     week: dict[int, float] = field(default_factory=dict)
     day: dict[int, float] = field(default_factory=dict)
+    minutes: dict[int, float] = field(default_factory=dict)
+    released: dict[int, float] = field(default_factory=dict)
     observed_s: float = 0.0
     run_n: int = 0
     run_level: int = 0
@@ -115,6 +126,8 @@ class TargetStats:
         factor, week_factor = 2.0 ** (-elapsed / self.half_life_s), 2.0 ** (-elapsed / WINDOW_HALF_LIFE_S)
         self.week = {k: v * week_factor for k, v in self.week.items() if v * week_factor > 1e-9}
         self.day = {k: v * week_factor for k, v in self.day.items() if v * week_factor > 1e-9}
+        self.minutes = {k: v * week_factor for k, v in self.minutes.items() if v * week_factor > 1e-9}
+        self.released = {k: v * week_factor for k, v in self.released.items() if v * week_factor > 1e-9}
         self.cells = {k: v * factor for k, v in self.cells.items()}
         self.exposure = {k: v * factor for k, v in self.exposure.items()}
         self.blocks = [v * factor for v in self.blocks]
@@ -161,8 +174,9 @@ class TargetStats:
                 self.cells[key] = self.cells.get(key, 0.0) + scale
             self.run_n = 0
 
-    def opening_started(self, since: datetime | None, at: datetime) -> None:
-        """New slots were first seen at `at`; they appeared after `since` (the previous conclusive check)."""
+    def opening_started(self, since: datetime | None, at: datetime, lag_s: float = 0.0) -> None:
+        """New slots were first seen at `at`; they appeared after `since` (the previous conclusive check), and
+        were released up to `lag_s` before they showed (a site's cache)."""
         if since is None or (at - since).total_seconds() > _MAX_SPREAD_S or at <= since:
             return
         scale = self._week_scale(at)
@@ -171,6 +185,14 @@ class TargetStats:
             hi += WEEK_S
         _spread(self.week, lo, hi, WEEK_S, scale)
         _spread(self.day, lo % DAY_S, lo % DAY_S + hi - lo, DAY_S, scale)
+        if hi - lo + lag_s <= _MINUTE_SPREAD_S:
+            # The whole minutes in (since − lag, at] are where a scheduled release could have fallen: each
+            # counts the opening (the minute the most openings agree on is the release minute); `released`
+            # counts it once, at its last possible minute.
+            first, last = math.floor((lo - lag_s) / 60) + 1, math.floor(hi / 60)
+            for m in range(first, last + 1):
+                self.minutes[m % DAY_MINUTES] = self.minutes.get(m % DAY_MINUTES, 0.0) + scale
+            self.released[last % DAY_MINUTES] = self.released.get(last % DAY_MINUTES, 0.0) + scale
 
     # --- reading -------------------------------------------------------------------------------
     def decayed_cells(self, now: datetime) -> dict[tuple[int, int], float]:
@@ -218,7 +240,29 @@ class TargetStats:
                 out[-1] = (out[-1][0], (b + 1) * BIN_S)
             else:
                 out.append((b * BIN_S, (b + 1) * BIN_S))
-        return out
+        if len(out) > 1 and out[0][0] == 0 and out[-1][1] == WEEK_S:
+            # Sunday 23:55 to Monday 00:05 is one window (its end lies past the week's, which timing allows).
+            out = [*out[1:-1], (out[-1][0], WEEK_S + out[0][1])]
+        return sorted(narrow for window in out for narrow in self._release_minutes(window, f))
+
+    def _release_minutes(self, window: tuple[float, float], f: float) -> list[tuple[float, float]]:
+        """The window, or the (empty-length) windows at the one or two whole minutes that most of the
+        precisely known openings around it agree on."""
+        lo, hi = int(window[0] // 60), int(window[1] // 60)
+        reach = int(_MINUTE_SPREAD_S // 60)
+        total = f * sum(self.released.get(m % DAY_MINUTES, 0.0) for m in range(lo - reach, hi + reach + 1))
+        if total < MINUTE_EVIDENCE:
+            return [window]
+        agree = {m: self.minutes.get(m % DAY_MINUTES, 0.0) * f for m in range(lo, hi + 1)}
+        # Minutes nearly every opening agrees with (two when the checks could not tell them apart), else
+        # the two minutes that share them (releases alternating between two minutes).
+        kept = [m for m in agree if agree[m] >= MINUTE_SHARE * total]
+        if not kept:
+            ranked = sorted(agree, key=lambda m: -agree[m])[:MAX_RELEASE_MINUTES]
+            kept = ranked if sum(agree[m] for m in ranked) >= MINUTE_SHARE * total else []
+        if not 0 < len(kept) <= MAX_RELEASE_MINUTES:
+            return [window]
+        return [(m * 60.0, m * 60.0) for m in sorted(kept)]
 
     # --- persistence ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -231,6 +275,8 @@ class TargetStats:
             "block_exp": list(self.block_exp),
             "week": {str(k): v for k, v in self.week.items()},
             "day": {str(k): v for k, v in self.day.items()},
+            "minutes": {str(k): v for k, v in self.minutes.items()},
+            "released": {str(k): v for k, v in self.released.items()},
             "observed_s": self.observed_s,
             "run": [self.run_n, self.run_level, self.run_routine],
         }
@@ -252,6 +298,8 @@ class TargetStats:
             block_exp=[float(v) for v in data.get("block_exp", [0.0] * N_BLOCKS)],
             week={int(k): float(v) for k, v in data.get("week", {}).items()},
             day={int(k): float(v) for k, v in data.get("day", {}).items()},
+            minutes={int(k): float(v) for k, v in data.get("minutes", {}).items()},
+            released={int(k): float(v) for k, v in data.get("released", {}).items()},
             observed_s=float(data.get("observed_s", 0.0)),
             run_n=int(run[0]),
             run_level=int(run[1]),

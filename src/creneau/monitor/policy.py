@@ -204,7 +204,7 @@ class Policy:
                 caught_new = True
                 if t.kind is TransitionKind.OPENED:
                     # Only openings teach windows: new slots on a target already showing some matter less.
-                    plan.stats.opening_started(t.since, t.at)
+                    plan.stats.opening_started(t.since, t.at, self.lag_s(plan))
         if not seen_any and positive:
             caught_new = True  # a caller without a detector: any slot counts
         if caught_new:
@@ -250,18 +250,22 @@ class Policy:
             return
         s = self.settings
         earliest = now + timedelta(seconds=s.min_target_gap_s)
-        routine = self._next_routine(plan, now)
-        candidates = [(routine, CheckReason.ROUTINE)]
+        candidates = []
         ann = next_announced(s.timing, plan.announced, now, plan.satisfied_until)
         if ann is not None:
             candidates.append((ann, CheckReason.ANNOUNCED))
         win = next_window(s.timing, plan.windows, now, plan.satisfied_until, self.lag_s(plan)) if plan.windows else None
         if win is not None:
             candidates.append((win, CheckReason.WINDOW))
+        routine = self._next_routine(plan, now)
+        if not any(routine <= at <= routine + cost.RESERVE_AHEAD for at, _ in candidates):
+            # A routine check due less than a minute before a dense one would only spend the host's minute
+            # budget the dense one needs: the dense one takes its place.
+            candidates.append((routine, CheckReason.ROUTINE))
         health = plan.health
         if health.until is not None and self._erring_through(plan, now):
             candidates.append((health.until, CheckReason.RETRY))
-        when, why = min(candidates, key=lambda c: c[0])
+        when, why = min(candidates, key=lambda c: (c[0], c[1].priority))  # a tie goes to the dense check
         when = max(when, earliest)
         if health.status is not Health.OK and health.until is not None and health.until > when:
             when = health.until
@@ -269,6 +273,7 @@ class Policy:
         elif health.status is not Health.OK and why is CheckReason.ROUTINE:
             why = CheckReason.RETRY
         plan.next_at, plan.next_reason = when, why
+        cost.reserve(self, plan)
 
     def _next_routine(self, plan: TargetPlan, now: datetime) -> datetime:
         nxt = now + timedelta(seconds=self.routine_interval(plan, now))
@@ -285,6 +290,7 @@ class Policy:
         plan.health, change = human_answered(plan.health, now)
         if change is not None:
             plan.next_at, plan.next_reason = now, CheckReason.PROBE
+            cost.reserve(self, plan)
         return [change] if change is not None else []
 
     # --- budget ----------------------------------------------------------------------------------
@@ -324,4 +330,6 @@ class Policy:
         policy.plans = {tid: TargetPlan.from_dict(p) for tid, p in data.get("plans", {}).items()}
         policy.hosts = {host: HostState.from_dict(h) for host, h in data.get("hosts", {}).items()}
         policy.ledger = Ledger.from_dict(data.get("ledger", {}))
+        for plan in policy.plans.values():
+            cost.reserve(policy, plan)
         return policy

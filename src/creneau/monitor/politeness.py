@@ -65,8 +65,10 @@ class Charge:
 @dataclass(slots=True)
 class HostState:
     """What was asked of one host: last check start, checks in flight, the charges of the last hour and
-    minute with their sums, today's requests, and the routine request rate each watched target is planned
-    at (requests/s, `planned`, with its sum `planned_rate`; kept by `monitor.cost`)."""
+    minute with their sums, today's requests, the routine request rate each watched target is planned
+    at (requests/s, `planned`, with its sum `planned_rate`) and the dense checks planned on the host (target →
+    when, expected requests: `dense`); the last two are kept by `monitor.cost`, and `dense` is rebuilt from
+    the plans rather than saved."""
 
     last_start: datetime | None = None
     in_flight: int = 0
@@ -80,6 +82,7 @@ class HostState:
     day_end: datetime | None = None
     planned: dict[str, float] = field(default_factory=dict)
     planned_rate: float = 0.0
+    dense: dict[str, tuple[datetime, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +190,14 @@ def wait_until(rules: HostRules, state: HostState, now: datetime, requests: int 
         waits.append(now + timedelta(seconds=max(rules.min_gap_s, 1.0)))
     later = max(waits) if waits else None
     return later if later is not None and later > now else None
+
+
+def fits(rules: HostRules, state: HostState, requests: int) -> bool:
+    """Whether `requests` more fit the host's sliding minute and hour budgets now (call after `wait_until`)."""
+    return all(
+        not budget or used + requests <= budget
+        for used, budget in ((state.minute_requests, rules.per_minute), (state.hour_requests, rules.hourly_budget))
+    )
 
 
 def begin(state: HostState, now: datetime, requests: int = 1) -> Charge:

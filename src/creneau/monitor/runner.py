@@ -134,10 +134,12 @@ class MonitorRunner:
                 break
             begun = 0
             for item in claimed:
-                if self._begin(item, now):
+                began, not_before = self._begin(item, now)
+                if began:
                     begun += 1
                 else:
-                    await self.store.targets.release(item.target.id, self.options.owner)
+                    # Not before its host allows it, else the same target would be claimed again at once.
+                    await self.store.targets.release(item.target.id, self.options.owner, next_check_at=not_before)
                     self.stats.released += 1
             started += begun
             if begun == 0:
@@ -166,10 +168,11 @@ class MonitorRunner:
             self._next_realloc = now + _DAY
         self._next_sync = now + timedelta(seconds=self.options.sync_s)
 
-    def _begin(self, item: ClaimedTarget, now: datetime) -> bool:
+    def _begin(self, item: ClaimedTarget, now: datetime) -> tuple[bool, datetime | None]:
+        """Start the claimed check; if it cannot start, when its host allows it (None: as soon as there is room)."""
         target = item.target
         if self.in_flight >= self.options.concurrency or target.id in self._tasks:
-            return False
+            return False, None
         plan = self.policy.plans.get(target.id)
         if plan is None or not plan.watched:
             plan = self.policy.watch(target.id, target.host, target.system, now)
@@ -178,13 +181,13 @@ class MonitorRunner:
             # Checked elsewhere (another process, an earlier run) since we last did: the store knows best.
             plan.health = checks.health_from_state(item.state, now)
             plan.last_check = stored
-        if self.policy.host_wait(target.id, now) is not None:
-            return False
+        if (wait := self.policy.host_wait(target.id, now)) is not None:
+            return False, wait
         self.policy.begin(target.id, now)
         task = asyncio.create_task(self._check(item), name=f"creneau-check-{target.id}")
         self._tasks[target.id] = task
         task.add_done_callback(functools.partial(self._done, target.id))
-        return True
+        return True, None
 
     def _done(self, target_id: str, _task: asyncio.Task[None]) -> None:
         self._tasks.pop(target_id, None)

@@ -114,7 +114,9 @@ def series(
     out = [(t, burst_end(timing, t)) for t in instants if t <= now <= t + follow]
     occurrence = current_window(windows, now, lag_s + timing.follow_up_s) if windows else None
     if occurrence is not None:
-        out.append((occurrence[0], occurrence[1] - follow))
+        # One step past the window's last check: a check the host made a little late (at a release minute
+        # every target of the host is due at once) still belongs to it.
+        out.append((occurrence[0], occurrence[1] - follow + timedelta(seconds=timing.step(lag_s))))
     return out
 
 
