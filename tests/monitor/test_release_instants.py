@@ -163,3 +163,18 @@ def test_policy_retries_quickly_when_a_release_minute_check_a_little_late_meets_
     assert retry is not None
     assert (retry - late).total_seconds() <= 20
     assert plan.next_reason is CheckReason.RETRY
+
+
+def test_release_minute_goes_first_to_targets_that_show_no_slot() -> None:
+    policy = Policy()
+    slot = Slot(MIDNIGHT + timedelta(days=30), guichet="g")
+    for tid, slots in (("empty", ()), ("open", (slot,))):
+        plan = policy.watch(tid, "host", System.ANTS, MIDNIGHT - timedelta(hours=1))
+        plan.windows = [(w * DAY_S, w * DAY_S) for w in range(8)]  # 00:00 every day (week seconds)
+        at = MIDNIGHT - timedelta(seconds=150)
+        policy.begin(tid, at)
+        outcome = Outcome.SLOTS_AVAILABLE if slots else Outcome.NO_SLOTS
+        policy.record(Observation(tid, at, outcome, "test", slots))
+    # The release can only add slots to a target that shows some: it is checked once the others have been.
+    assert policy.next_check("empty") == MIDNIGHT
+    assert policy.next_check("open") == MIDNIGHT + timedelta(minutes=1)

@@ -256,6 +256,10 @@ class Policy:
             candidates.append((ann, CheckReason.ANNOUNCED))
         win = next_window(s.timing, plan.windows, now, plan.satisfied_until, self.lag_s(plan)) if plan.windows else None
         if win is not None:
+            if plan.stats.run_n:
+                # It shows slots already: the release can only add to them, so the targets that may open at
+                # the release minute get the host's first minute.
+                win += timedelta(seconds=s.timing.step(self.lag_s(plan)))
             candidates.append((win, CheckReason.WINDOW))
         routine = self._next_routine(plan, now)
         if not any(routine <= at <= routine + cost.RESERVE_AHEAD for at, _ in candidates):
