@@ -113,8 +113,9 @@ def reserve(policy: Policy, plan: TargetPlan) -> None:
 
 def charge(policy: Policy, plan: TargetPlan, now: datetime) -> None:
     """A check of the target starts now: count its expected requests against its host."""
-    plan.charge = politeness.begin(_state(policy, plan), now, expected_requests(plan))
-    _state(policy, plan).dense.pop(plan.target_id, None)
+    state = _state(policy, plan)
+    plan.charge = politeness.begin(state, now, expected_requests(plan))
+    state.dense.pop(plan.target_id, None)  # it runs: nothing to hold for it any more
 
 
 def settle(policy: Policy, plan: TargetPlan, observation: Observation, now: datetime) -> None:

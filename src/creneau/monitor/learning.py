@@ -86,6 +86,19 @@ def _qualifying(hist: dict[int, float], n: int, f: float, threshold: float) -> l
     ]
 
 
+def _faded(hist: dict[int, float], factor: float) -> dict[int, float]:
+    """A histogram's values times `factor`, without the bins that have faded to nothing."""
+    return {k: v * factor for k, v in hist.items() if v * factor > 1e-9}
+
+
+def _saved(hist: dict[int, float]) -> dict[str, float]:
+    return {str(k): v for k, v in hist.items()}
+
+
+def _loaded(data: dict[str, Any], name: str) -> dict[int, float]:
+    return {int(k): float(v) for k, v in data.get(name, {}).items()}
+
+
 @dataclass(slots=True)
 class TargetStats:
     """Decaying counts about one target (see module docstring). Mutated in place by the policy that owns it."""
@@ -124,10 +137,8 @@ class TargetStats:
         assert self.ref is not None
         elapsed = (t - self.ref).total_seconds()
         factor, week_factor = 2.0 ** (-elapsed / self.half_life_s), 2.0 ** (-elapsed / WINDOW_HALF_LIFE_S)
-        self.week = {k: v * week_factor for k, v in self.week.items() if v * week_factor > 1e-9}
-        self.day = {k: v * week_factor for k, v in self.day.items() if v * week_factor > 1e-9}
-        self.minutes = {k: v * week_factor for k, v in self.minutes.items() if v * week_factor > 1e-9}
-        self.released = {k: v * week_factor for k, v in self.released.items() if v * week_factor > 1e-9}
+        self.week, self.day = _faded(self.week, week_factor), _faded(self.day, week_factor)
+        self.minutes, self.released = _faded(self.minutes, week_factor), _faded(self.released, week_factor)
         self.cells = {k: v * factor for k, v in self.cells.items()}
         self.exposure = {k: v * factor for k, v in self.exposure.items()}
         self.blocks = [v * factor for v in self.blocks]
@@ -273,10 +284,10 @@ class TargetStats:
             "exposure": {str(k): v for k, v in self.exposure.items()},
             "blocks": list(self.blocks),
             "block_exp": list(self.block_exp),
-            "week": {str(k): v for k, v in self.week.items()},
-            "day": {str(k): v for k, v in self.day.items()},
-            "minutes": {str(k): v for k, v in self.minutes.items()},
-            "released": {str(k): v for k, v in self.released.items()},
+            "week": _saved(self.week),
+            "day": _saved(self.day),
+            "minutes": _saved(self.minutes),
+            "released": _saved(self.released),
             "observed_s": self.observed_s,
             "run": [self.run_n, self.run_level, self.run_routine],
         }
@@ -296,10 +307,10 @@ class TargetStats:
             exposure={int(k): float(v) for k, v in data.get("exposure", {}).items()},
             blocks=[float(v) for v in data.get("blocks", [0.0] * N_BLOCKS)],
             block_exp=[float(v) for v in data.get("block_exp", [0.0] * N_BLOCKS)],
-            week={int(k): float(v) for k, v in data.get("week", {}).items()},
-            day={int(k): float(v) for k, v in data.get("day", {}).items()},
-            minutes={int(k): float(v) for k, v in data.get("minutes", {}).items()},
-            released={int(k): float(v) for k, v in data.get("released", {}).items()},
+            week=_loaded(data, "week"),
+            day=_loaded(data, "day"),
+            minutes=_loaded(data, "minutes"),
+            released=_loaded(data, "released"),
             observed_s=float(data.get("observed_s", 0.0)),
             run_n=int(run[0]),
             run_level=int(run[1]),
