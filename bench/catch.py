@@ -17,6 +17,10 @@ normally, since "Service surchargé" at the instant hides some announced batches
 sends the HTTP requests the simulator's site needs (`requests_per_check`), and per-host limits, which count
 requests, are each system's defaults raised to 1.5× what the baseline itself asks of the host. Final stdout
 line: one JSON object.
+
+Two bounds come with the figures: the *ceiling* watchers of `_catch_misses` (no budget), and `informed_*`
+(`_catch_oracle`): the policy's own allocator given each target's true unannounced openings, within the
+same budget and host caps, i.e. the most better learning could catch of them.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from _catch_misses import Check, by_class, ceiling, continuous, diagnose, report
+from _catch_oracle import informed
 from creneau.detector import DetectorState, detect
 from creneau.monitor.policy import Policy, PolicySettings
 from creneau.monitor.politeness import DEFAULT_HOST_RULES, HostRules
@@ -391,6 +396,15 @@ def main() -> None:
             "unannounced_vs_baseline": _ratio(figures["catch_rate_unannounced"], baseline),
             "ceiling_unannounced_vs_baseline": _ratio(top["catch_rate_unannounced"], baseline),
             "ceiling_continuous_unannounced_vs_baseline": _ratio(perfect["catch_rate_unannounced"], baseline),
+        }
+    )
+    rpc = {tid: requests_per_check(target) for tid, target in world.targets.items()}
+    best_rate, best_spent = informed(world, truth, baseline["requests_per_target_day"] or 0.0, rules, rpc)
+    figures.update(
+        {
+            "informed_catch_rate_unannounced": round(best_rate, 4),
+            "informed_requests_per_target_day": round(best_spent, 1),
+            "informed_unannounced_vs_baseline": _ratio(best_rate, baseline),
         }
     )
     labels: dict[str, int] = defaultdict(int)
