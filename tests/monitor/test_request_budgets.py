@@ -140,15 +140,16 @@ def test_policy_learns_what_a_check_of_a_target_costs_when_checks_report_their_r
 
 
 def test_runner_sees_a_host_as_busy_until_its_costliest_target_fits_its_budget() -> None:
-    rules = HostRules(min_gap_s=0, max_concurrent=9, hourly_budget=20)
+    rules = HostRules(min_gap_s=0, max_concurrent=9, hourly_budget=24)
     policy = Policy(PolicySettings(host_rules={System.LEGACY: rules}))
     for tid, requests in (("single", 4), ("triple", 9)):
         policy.watch(tid, "host", System.LEGACY, T0)
         policy.begin(tid, T0)
         policy.record(Observation(tid, T0, Outcome.NO_SLOTS, "test", requests=requests))
     later = T0 + MINUTE
-    assert policy.host_wait("single", later) is None  # 13 + 4 fit in 20
-    assert host_waits(policy, later) == {"host": T0 + HOUR}  # 13 + 9 do not: claim nothing there yet
+    # A check starts when the budget still holds what it is expected to send and a calendar's 4 more.
+    assert policy.host_wait("single", later) is None  # 13 + 4 + 4 fit in 24
+    assert host_waits(policy, later) == {"host": T0 + HOUR}  # 13 + 9 + 4 do not: claim nothing there yet
 
 
 def test_monitor_processes_share_every_request_budget_when_several_run() -> None:

@@ -5,8 +5,8 @@ Every watched target earns `requests_per_target_day` requests a day. Requests sp
 (a debt) come off the next allocation; requests saved are *not* carried over, so the policy never spends
 more than the baseline over any stretch of days. The allocation, redone every day for the next 24 hours,
 first sets aside the dense checks (announced bursts and release windows, sized from what they cost recently,
-from the notices pending and from the windows known now), the retries, and the targets still being learned
-at the default cadence, then shares the rest with `allocation.allocate`.
+from the notices pending and from the windows known now), the checks for slots coming back, the retries,
+and the targets still being learned at the default cadence, then shares the rest with `allocation.allocate`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from creneau.monitor.policy import Policy
 
 _DAY = 86400.0
-_RESERVED = (CheckReason.ANNOUNCED, CheckReason.WINDOW, CheckReason.RETRY, CheckReason.PROBE)
 
 
 @dataclass(slots=True)
@@ -168,6 +167,7 @@ def reallocate(policy: Policy, now: datetime) -> None:
     reserve = (
         max(rates.get(CheckReason.ANNOUNCED.value, 0.0), pending_day, pending / 7)
         + max(rates.get(CheckReason.WINDOW.value, 0.0), 0.5 * window_cost / 7)
+        + rates.get(CheckReason.RETURN.value, 0.0)
         + rates.get(CheckReason.RETRY.value, 0.0)
         + rates.get(CheckReason.PROBE.value, 0.0)
     )

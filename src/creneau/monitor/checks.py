@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from creneau.monitor.backoff import Health, TargetHealth
-from creneau.monitor.cost import expected_requests
+from creneau.monitor.cost import start_requests
 from creneau.monitor.policy import Policy
 from creneau.monitor.politeness import HostRules, wait_until
 from creneau.sim.clock import Clock
@@ -95,7 +95,7 @@ def host_waits(policy: Policy, now: datetime) -> dict[str, datetime]:
     for plan in policy.plans.values():
         rules.setdefault(plan.host, policy.host_rules(plan))
         if plan.watched:
-            requests[plan.host] = max(requests.get(plan.host, 1), expected_requests(plan))
+            requests[plan.host] = max(requests.get(plan.host, 1), start_requests(plan))
     waits = {}
     for host, state in policy.hosts.items():
         if host in rules and (when := wait_until(rules[host], state, now, requests.get(host, 1))) is not None:

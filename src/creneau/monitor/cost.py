@@ -38,12 +38,15 @@ if TYPE_CHECKING:
 # on the simulator: 3 to reach the guichet list, 2 per guichet), an RDV Préfecture walk up to 3 (terms page,
 # captcha widget, image), ANTS one search.
 DEFAULT_REQUESTS_PER_CHECK: Mapping[System, float] = {System.LEGACY: 10.0, System.RDVPREF: 3.0, System.ANTS: 1.0}
+# What a check may send beyond its expectation when it finds slots: a legacy guichet showing its calendar
+# adds 3 requests and one per week read. A check starts only when that much more still fits the host's
+# budgets, so the check that finds slots after the dense ones filled the hour does not pass them.
+SURPRISE_REQUESTS: Mapping[System, int] = {System.LEGACY: 4}
 # How far a target's expectation moves down towards a cheaper complete check (up: at once).
 DECAY = 0.1
-ROUTINE_SHARE = 0.85  # of a host's request budget; the rest stays free for announced bursts, windows and retries
+ROUTINE_SHARE = 0.85  # of a host's request budget; the rest stays free for dense checks and retries
 _DAY = 86400.0
 RESERVE_AHEAD = timedelta(minutes=1)  # the span of the tightest sliding budget (ANTS, RDV Préfecture)
-_DENSE = (CheckReason.ANNOUNCED, CheckReason.WINDOW)
 _AFTER_DENSE = timedelta(seconds=1)  # look again once the reserved checks are due (and have started)
 
 
@@ -53,6 +56,12 @@ def expected_requests(plan: TargetPlan) -> int:
     if estimate is None:
         estimate = DEFAULT_REQUESTS_PER_CHECK.get(plan.system, 1.0)
     return max(1, math.ceil(estimate - 1e-9))
+
+
+def start_requests(plan: TargetPlan) -> int:
+    """Requests the host's budgets must still hold for the target's next check to start: its expectation and
+    what finding slots may add (`SURPRISE_REQUESTS`)."""
+    return expected_requests(plan) + SURPRISE_REQUESTS.get(plan.system, 0)
 
 
 def learn(plan: TargetPlan, observation: Observation) -> None:
@@ -89,7 +98,7 @@ def host_wait(policy: Policy, plan: TargetPlan, now: datetime) -> datetime | Non
     """When the target's host has room for the target's next check (None: now); a routine check also needs
     room for the dense checks due on the host within `RESERVE_AHEAD`."""
     state, rules = _state(policy, plan), policy.host_rules(plan)
-    requests = expected_requests(plan)
+    requests = start_requests(plan)
     wait = politeness.wait_until(rules, state, now, requests)
     if wait is not None or plan.next_reason is not CheckReason.ROUTINE:
         return wait
@@ -105,7 +114,7 @@ def host_wait(policy: Policy, plan: TargetPlan, now: datetime) -> datetime | Non
 def reserve(policy: Policy, plan: TargetPlan) -> None:
     """Keep the host's list of dense checks to come in step with the target's next check."""
     dense = _state(policy, plan).dense
-    if plan.watched and plan.next_at is not None and plan.next_reason in _DENSE:
+    if plan.watched and plan.next_at is not None and plan.next_reason.dense:
         dense[plan.target_id] = (plan.next_at, expected_requests(plan))
     else:
         dense.pop(plan.target_id, None)

@@ -10,6 +10,7 @@ from creneau.monitor import cost, politeness
 from creneau.monitor.durations import LEVELS_S
 from creneau.monitor.learning import BLOCK_S, block_of
 from creneau.monitor.plan import TargetPlan
+from creneau.monitor.returns import STEP_S
 from creneau.types import PARIS
 
 if TYPE_CHECKING:
@@ -84,6 +85,12 @@ def describe(policy: Policy, plan: TargetPlan, now: datetime) -> str:
         after = f", then every {s.timing.step(lag):.0f} s for {lag:.0f} s" if lag else ""
         text = ", ".join(_week_time(lo) for lo in minutes)
         lines.append(f"Learned release minutes (checked at the minute{after}): {text}.")
+    delay = plan.returns.delay(now)
+    if delay is not None:
+        lines.append(
+            f"Slots that go away come back after {_span(delay[0])}–{_span(delay[1])} (held bookings nobody "
+            f"confirmed): checked again then, every {STEP_S:.0f} s."
+        )
     health = plan.health
     if health.status.value != "ok":
         lines.append(f"Status {health.status.value}: {health.reason}.")

@@ -11,6 +11,7 @@ from typing import Any
 from creneau.monitor.backoff import TargetHealth
 from creneau.monitor.learning import TargetStats
 from creneau.monitor.politeness import Charge
+from creneau.monitor.returns import Returns
 from creneau.types import System
 
 
@@ -19,6 +20,7 @@ class CheckReason(StrEnum):
 
     ANNOUNCED = "announced"  # around an announced publication instant
     WINDOW = "window"  # inside a learned release window
+    RETURN = "return"  # when slots that went away may come back (unconfirmed holds, `monitor.returns`)
     PROBE = "probe"  # first try after a pause or a captcha answer
     RETRY = "retry"  # after an error, once the backoff ran out
     ROUTINE = "routine"  # the allocated cadence
@@ -26,6 +28,12 @@ class CheckReason(StrEnum):
     @property
     def priority(self) -> int:
         return _PRIORITY[self]
+
+    @property
+    def dense(self) -> bool:
+        """Aimed at a moment slots are expected (not the routine cadence, not a retry): its sightings do not
+        teach how long openings last, and its host keeps room for it."""
+        return self in (CheckReason.ANNOUNCED, CheckReason.WINDOW, CheckReason.RETURN)
 
 
 _PRIORITY = {reason: i for i, reason in enumerate(CheckReason)}
@@ -83,9 +91,10 @@ def _float(value: Any) -> float | None:
 class TargetPlan:
     """A target's schedule. `levels` (per 4-hour block of the week, indices into `LEVELS_S`) is None while the
     target is being learned at the default cadence; `announced` holds pending publication instants;
-    `satisfied_until` ends a dense series once it caught new slots; `running` is the reason of the check in
-    progress and `charge` what it was counted for on its host; `requests_per_check` is what a check of the
-    target is expected to send (None: not checked yet, see `monitor.cost`)."""
+    `satisfied_until` ends a dense series once it caught new slots; `returns` follows the slots that went away
+    and may come back; `running` is the reason of the check in progress and `charge` what it was counted for
+    on its host; `requests_per_check` is what a check of the target is expected to send (None: not checked
+    yet, see `monitor.cost`)."""
 
     target_id: str
     host: str
@@ -103,6 +112,7 @@ class TargetPlan:
     satisfied_until: datetime | None = None
     health: TargetHealth = field(default_factory=TargetHealth)
     stats: TargetStats = field(default_factory=TargetStats)
+    returns: Returns = field(default_factory=Returns)
     summary: PlanSummary | None = None
     checks: int = 0
     requests_per_check: float | None = None
@@ -128,6 +138,7 @@ class TargetPlan:
             "satisfied_until": _ts(self.satisfied_until),
             "health": self.health.to_dict(),
             "stats": self.stats.to_dict(),
+            "returns": self.returns.to_dict(),
             "summary": self.summary.to_dict() if self.summary else None,
             "checks": self.checks,
             "requests_per_check": self.requests_per_check,
@@ -154,6 +165,7 @@ class TargetPlan:
             satisfied_until=_dt(data.get("satisfied_until")),
             health=TargetHealth.from_dict(data.get("health", {})),
             stats=TargetStats.from_dict(data.get("stats", {})),
+            returns=Returns.from_dict(data.get("returns", {})),
             summary=PlanSummary.from_dict(summary) if summary else None,
             checks=int(data.get("checks", 0)),
             requests_per_check=_float(data.get("requests_per_check")),

@@ -14,8 +14,9 @@ state is plain data (`Policy.to_dict` / `Policy.from_dict`) the store persists. 
 
 Budget: every watched target is worth `requests_per_target_day` requests (480 = one every 3 minutes, the
 baseline). New targets are checked at that cadence while the policy learns them; then a weekly allocation
-(`allocation.allocate`) shares what is left after the dense checks (announced publications, release windows)
-and the retries between targets and 4-hour blocks of the week, where openings are expected to be caught.
+(`allocation.allocate`) shares what is left after the dense checks (announced publications, release windows,
+slots coming back) and the retries between targets and 4-hour blocks of the week, where openings are expected
+to be caught.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class PolicySettings:
     visibility_lag_s: Mapping[System, float] = field(
         default_factory=lambda: {System.RDVPREF: 60.0, System.LEGACY: 0.0, System.ANTS: 0.0}
     )
+    # How long a booking is held before it must be confirmed, when the site is known to hold them (the legacy
+    # module: 60 minutes, 5 on older forms; booking-systems.md §2.2): unconfirmed holds come back then.
+    hold_s: Mapping[System, tuple[float, ...]] = field(default_factory=lambda: {System.LEGACY: (300.0, 3600.0)})
 
 
 class Policy:
@@ -167,13 +171,15 @@ class Policy:
         positive: bool | None = None
         if obs.outcome.is_conclusive:
             positive = obs.outcome is Outcome.SLOTS_AVAILABLE and bool(obs.slots)
-        dense = reason in (CheckReason.ANNOUNCED, CheckReason.WINDOW)
         level = level_of(interval)
         p_catch = plan.summary.p_catch if plan.summary is not None else self._prior_p
         plan.stats.checked(
-            now, level=level, elapsed_s=elapsed, positive=positive, routine=not dense, catch_p=p_catch[level]
+            now, level=level, elapsed_s=elapsed, positive=positive, routine=not reason.dense, catch_p=p_catch[level]
         )
         plan.checks += 1
+        if positive is not None:
+            keys = frozenset(slot.key for slot in obs.slots) if positive else frozenset()
+            plan.returns.observe(keys, now, self.settings.hold_s.get(plan.system, ()))
         self._learn_transitions(plan, transitions, positive, now)
         self._read_notices(plan, obs, now)
         plan.health, change = after_outcome(
@@ -261,6 +267,9 @@ class Policy:
                 # the release minute get the host's first minute.
                 win += timedelta(seconds=s.timing.step(self.lag_s(plan)))
             candidates.append((win, CheckReason.WINDOW))
+        back = plan.returns.next_check(now)
+        if back is not None:
+            candidates.append((back, CheckReason.RETURN))
         routine = self._next_routine(plan, now)
         if not any(routine <= at <= routine + cost.RESERVE_AHEAD for at, _ in candidates):
             # A routine check due less than a minute before a dense one would only spend the host's minute
