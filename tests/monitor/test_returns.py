@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from creneau.monitor import cost
 from creneau.monitor import returns as returns_module
 from creneau.monitor.plan import CheckReason, TargetPlan
 from creneau.monitor.policy import Policy, PolicySettings
@@ -212,3 +213,19 @@ def test_held_bookings_seen_going_are_caught_when_they_come_back(monkeypatch: py
     assert following >= 0.8
     assert routine_only < 0.6
     assert spent <= 1.05 * spent_before  # within the same budget
+
+
+def test_a_check_for_a_return_gives_way_to_window_checks_due_within_the_minute() -> None:
+    rules = HostRules(min_gap_s=0.5, max_concurrent=2, per_minute=10, hourly_budget=10_000)
+    policy = Policy(PolicySettings(host_overrides={"host": rules}))
+    release = toy.T0 + HOUR
+    now = release - timedelta(seconds=30)
+    for i in range(10):
+        plan = policy.watch(f"w{i}", "host", System.ANTS, now)
+        plan.next_at, plan.next_reason = release, CheckReason.WINDOW
+        cost.reserve(policy, plan)
+    guess = policy.watch("r", "host", System.ANTS, now)
+    guess.next_at, guess.next_reason = now, CheckReason.RETURN
+    cost.reserve(policy, guess)
+    assert "r" not in policy.hosts["host"].dense  # a guess holds no room for itself …
+    assert policy.host_wait("r", now) == release + timedelta(seconds=1)  # … and waits for the release's checks

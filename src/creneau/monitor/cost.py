@@ -95,12 +95,13 @@ def _state(policy: Policy, plan: TargetPlan) -> HostState:
 
 
 def host_wait(policy: Policy, plan: TargetPlan, now: datetime) -> datetime | None:
-    """When the target's host has room for the target's next check (None: now); a routine check also needs
-    room for the dense checks due on the host within `RESERVE_AHEAD`."""
+    """When the target's host has room for the target's next check (None: now); a routine check, or one for
+    slots coming back, also needs room for the announced and window checks due on the host within
+    `RESERVE_AHEAD`."""
     state, rules = _state(policy, plan), policy.host_rules(plan)
     requests = start_requests(plan)
     wait = politeness.wait_until(rules, state, now, requests)
-    if wait is not None or plan.next_reason is not CheckReason.ROUTINE:
+    if wait is not None or plan.next_reason not in (CheckReason.ROUTINE, CheckReason.RETURN):
         return wait
     # A dense check more than a minute overdue is running elsewhere or waits for the host anyway.
     lo, hi = now - RESERVE_AHEAD, now + RESERVE_AHEAD
@@ -112,9 +113,9 @@ def host_wait(policy: Policy, plan: TargetPlan, now: datetime) -> datetime | Non
 
 
 def reserve(policy: Policy, plan: TargetPlan) -> None:
-    """Keep the host's list of dense checks to come in step with the target's next check."""
+    """Keep the host's list of announced and window checks to come in step with the target's next check."""
     dense = _state(policy, plan).dense
-    if plan.watched and plan.next_at is not None and plan.next_reason.dense:
+    if plan.watched and plan.next_at is not None and plan.next_reason.timed:
         dense[plan.target_id] = (plan.next_at, expected_requests(plan))
     else:
         dense.pop(plan.target_id, None)

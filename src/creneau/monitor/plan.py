@@ -31,9 +31,15 @@ class CheckReason(StrEnum):
 
     @property
     def dense(self) -> bool:
-        """Aimed at a moment slots are expected (not the routine cadence, not a retry): its sightings do not
-        teach how long openings last, and its host keeps room for it."""
+        """Aimed at a moment slots may appear (not the routine cadence, not a retry): its sightings do not
+        teach how long openings last."""
         return self in (CheckReason.ANNOUNCED, CheckReason.WINDOW, CheckReason.RETURN)
+
+    @property
+    def timed(self) -> bool:
+        """Aimed at an instant releases are announced or learned to fall on: its host keeps room for it, and
+        routine checks and the more speculative checks for slots coming back give way."""
+        return self in (CheckReason.ANNOUNCED, CheckReason.WINDOW)
 
 
 _PRIORITY = {reason: i for i, reason in enumerate(CheckReason)}
