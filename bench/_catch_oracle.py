@@ -1,15 +1,18 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """For `bench/catch.py`: what the budget could catch of the unannounced openings with perfect learning.
 
-An unannounced opening (a cancellation, a surprise release) cannot be foreseen; the most a watcher can do is
-check each target often where and when its openings come and last long enough to be seen. `informed` asks the
+An unannounced opening (a cancellation, a surprise release) cannot be foreseen to the minute; the most a
+routine cadence can do is check each target often where and when its openings come and last long enough
+to be seen (checks aimed at openings that can be foreseen from what the checks saw, like held bookings
+coming back one hold time after they went, are not in this bound and can pass it). `informed` asks the
 policy's own allocator (`allocation.allocate`) for the best routine interval of every (target, 4-hour block)
 when it knows each target's true unannounced openings of the measured days — how many come in each block of
 the day and how long each stays visible — instead of learning them from what its checks saw. It spends the
 whole request budget on them (no announced or window checks), under the same per-host caps, and counts an
 opening visible for `d` s under checks every `h` s as min(1, d/h) caught (random phase; site errors ignored).
-So its rate bounds what better learning could add to the policy's unannounced catch rate within the budget,
-where the ceiling watcher (a check every 5 s) and the continuous one bound it without a budget.
+So its rate bounds what better learning of the routine cadences could add to the policy's unannounced catch
+rate within the budget, where the ceiling watcher (a check every 5 s) and the continuous one bound every
+scheduler without a budget.
 """
 
 from __future__ import annotations
