@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from creneau.monitor.allocation import Unit, allocate
 from creneau.monitor.durations import LEVELS_S
 from creneau.monitor.learning import BLOCK_S, N_BLOCKS, block_of
-from creneau.monitor.politeness import HostRules
+from creneau.monitor.politeness import HostRules, budget_rate
 
 if TYPE_CHECKING:
     from catch import Truth
@@ -53,7 +53,7 @@ def informed(
         rates = tuple(sum(_seen(op, h) for op in ops) / _WEEK_S for h in LEVELS_S)
         target = world.targets[tid]
         units.append(Unit(tid, target.host, rates, shape, requests_per_check=requests_per_check[tid]))
-    caps = {host: _cap_per_s(rule) for host, rule in rules.items()}
+    caps = {host: budget_rate(rule) for host, rule in rules.items()}
     levels = allocate(units, checks_per_target_day * len(units) * _WEEK_S / 86400, caps)
     total = sum(len(ops) for ops in openings.values())
     caught = sum(_seen(op, LEVELS_S[levels[tid][block_of(op.start)]]) for tid, ops in openings.items() for op in ops)
@@ -65,8 +65,3 @@ def _seen(op: Opening, every_s: float) -> float:
     if op.end is None:
         return 1.0
     return min(1.0, (op.end - op.start).total_seconds() / every_s)
-
-
-def _cap_per_s(rule: HostRules) -> float:
-    caps = [n / s for n, s in ((rule.per_minute, 60), (rule.hourly_budget, 3600), (rule.daily_budget, 86400)) if n]
-    return min(caps, default=float("inf"))

@@ -70,18 +70,23 @@ def test_release_minute_counts_the_site_lag_when_batches_show_late() -> None:
     assert stats.minutes == {0: 1.0, 1: 2.0}
 
 
-def _host_policy(per_minute: int) -> Policy:
+def host_policy(per_minute: int) -> Policy:
     rules = HostRules(min_gap_s=0.5, max_concurrent=2, per_minute=per_minute, hourly_budget=10_000)
     return Policy(PolicySettings(host_overrides={"host": rules}))
 
 
-def test_routine_check_waits_when_dense_checks_due_within_the_minute_need_the_host_budget() -> None:
-    policy = _host_policy(per_minute=10)
-    now = MIDNIGHT - timedelta(seconds=30)
-    for i in range(10):
+def window_checks_due(policy: Policy, count: int, at: datetime, now: datetime) -> None:
+    """`count` ANTS searches on "host", watched from `now`, each with a window check due at `at`."""
+    for i in range(count):
         plan = policy.watch(f"w{i}", "host", System.ANTS, now)
-        plan.next_at, plan.next_reason = MIDNIGHT, CheckReason.WINDOW
+        plan.next_at, plan.next_reason = at, CheckReason.WINDOW
         cost.reserve(policy, plan)
+
+
+def test_routine_check_waits_when_dense_checks_due_within_the_minute_need_the_host_budget() -> None:
+    policy = host_policy(per_minute=10)
+    now = MIDNIGHT - timedelta(seconds=30)
+    window_checks_due(policy, 10, MIDNIGHT, now)
     routine = policy.watch("r", "host", System.ANTS, now)
     routine.next_at = now
     # Held until the dense checks are due (and have taken their places in the minute).
@@ -92,11 +97,8 @@ def test_routine_check_waits_when_dense_checks_due_within_the_minute_need_the_ho
 
 
 def test_routine_check_ignores_dense_checks_more_than_a_minute_overdue() -> None:
-    policy = _host_policy(per_minute=5)
-    for i in range(5):
-        plan = policy.watch(f"w{i}", "host", System.ANTS, MIDNIGHT)
-        plan.next_at, plan.next_reason = MIDNIGHT, CheckReason.WINDOW
-        cost.reserve(policy, plan)
+    policy = host_policy(per_minute=5)
+    window_checks_due(policy, 5, MIDNIGHT, MIDNIGHT)
     policy.watch("r", "host", System.ANTS, MIDNIGHT)
     assert policy.host_wait("r", MIDNIGHT + timedelta(seconds=30)) is not None
     assert policy.host_wait("r", MIDNIGHT + timedelta(seconds=90)) is None
@@ -134,7 +136,7 @@ def test_ants_host_catches_midnight_releases_within_seconds_when_its_town_halls_
         return Observation(tid, t, Outcome.NO_SLOTS, "sim", requests=1)
 
     per_minute = 25
-    policy = _host_policy(per_minute)
+    policy = host_policy(per_minute)
     seen = toy.drive(policy, look, towns + quiet, 9, system=System.ANTS)
     sent = [(o.checked_at, o.target_id, o.requests or 0) for o in seen]
     assert busiest(sent, timedelta(minutes=1)) <= per_minute

@@ -19,6 +19,7 @@ from creneau.monitor.returns import STEP_S, Returns
 from creneau.types import Observation, Outcome, Slot, System
 
 from . import toy
+from .test_release_instants import host_policy, window_checks_due
 
 HOUR = timedelta(hours=1)
 
@@ -175,7 +176,7 @@ def _caught_returns(follow: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[floa
     """Of the second week's returns that opened the target and whose booking a check saw go, the share
     caught; and the checks spent."""
     if not follow:
-        monkeypatch.setattr(returns_module.Returns, "expected", lambda self, now, prior=(): [])
+        monkeypatch.setattr(returns_module.Returns, "_to_follow", lambda self, now, prior: [])
     world = _held_world(6, 14, seed=5)
     seen: set[tuple[str, int]] = set()
 
@@ -216,14 +217,10 @@ def test_held_bookings_seen_going_are_caught_when_they_come_back(monkeypatch: py
 
 
 def test_a_check_for_a_return_gives_way_to_window_checks_due_within_the_minute() -> None:
-    rules = HostRules(min_gap_s=0.5, max_concurrent=2, per_minute=10, hourly_budget=10_000)
-    policy = Policy(PolicySettings(host_overrides={"host": rules}))
+    policy = host_policy(per_minute=10)
     release = toy.T0 + HOUR
     now = release - timedelta(seconds=30)
-    for i in range(10):
-        plan = policy.watch(f"w{i}", "host", System.ANTS, now)
-        plan.next_at, plan.next_reason = release, CheckReason.WINDOW
-        cost.reserve(policy, plan)
+    window_checks_due(policy, 10, release, now)
     guess = policy.watch("r", "host", System.ANTS, now)
     guess.next_at, guess.next_reason = now, CheckReason.RETURN
     cost.reserve(policy, guess)

@@ -83,11 +83,10 @@ def learn(plan: TargetPlan, observation: Observation) -> None:
 def request_rate_cap(rules: HostRules, requests_per_check: float | None = None) -> float:
     """Routine requests per second a host may take: `ROUTINE_SHARE` of its tightest request budget and, given
     a check's cost, of what its gap between checks allows (inf: no cap)."""
-    per_s = [b / span for b, span in ((rules.per_minute, 60), (rules.hourly_budget, 3600), (rules.daily_budget, _DAY))]
-    caps = [rate for rate in per_s if rate > 0]
+    cap = politeness.budget_rate(rules)
     if requests_per_check is not None and rules.min_gap_s > 0:
-        caps.append(requests_per_check / rules.min_gap_s)
-    return ROUTINE_SHARE * min(caps) if caps else math.inf
+        cap = min(cap, requests_per_check / rules.min_gap_s)
+    return ROUTINE_SHARE * cap
 
 
 def _state(policy: Policy, plan: TargetPlan) -> HostState:

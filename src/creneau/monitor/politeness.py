@@ -12,6 +12,7 @@ legacy module bans a client for 1–24 h above ~200 requests in an hour).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -190,6 +191,12 @@ def wait_until(rules: HostRules, state: HostState, now: datetime, requests: int 
         waits.append(now + timedelta(seconds=max(rules.min_gap_s, 1.0)))
     later = max(waits) if waits else None
     return later if later is not None and later > now else None
+
+
+def budget_rate(rules: HostRules) -> float:
+    """Requests per second the host's tightest request budget allows on average (inf: no budget)."""
+    per_s = [n / span for n, span in ((rules.per_minute, 60), (rules.hourly_budget, 3600), (rules.daily_budget, 86400))]
+    return min((rate for rate in per_s if rate > 0), default=math.inf)
 
 
 def fits(rules: HostRules, state: HostState, requests: int) -> bool:

@@ -80,7 +80,7 @@ class Returns:
             vanished = self.shown - keys
             if vanished:
                 self.gone.extend(Gone(key, before, now) for key in vanished)
-                for lo, hi in self.expected(now, prior):
+                for lo, hi in self._to_follow(now, prior):
                     self._expect(before + timedelta(seconds=lo), now + timedelta(seconds=hi))
         horizon = now - timedelta(seconds=MAX_DELAY_S)
         if self.gone and (self.gone[0].hi <= horizon or len(self.gone) > MAX_GONE):
@@ -116,7 +116,7 @@ class Returns:
         self.spans.append((start, end))
         self.spans.sort()
 
-    def expected(self, now: datetime, prior: Sequence[float] = ()) -> list[tuple[float, float]]:
+    def _to_follow(self, now: datetime, prior: Sequence[float]) -> list[tuple[float, float]]:
         """The return delays to follow now, as (earliest, latest) seconds: the learned one, else the prior
         delays not yet ruled out (each call counts one departure followed for them)."""
         learned = self.delay(now)
